@@ -1,0 +1,24 @@
+import { Context } from '@temporalio/activity';
+
+/**
+ * Heartbeats on a timer while long work runs: that is how cancellation reaches the activity and how a dead
+ * worker is noticed. The interval stays well inside the heartbeat timeout.
+ */
+export function keepHeartbeating(details: () => unknown = () => undefined): () => void {
+  const ctx = Context.current();
+  const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 30_000;
+  const everyMs = Math.max(500, Math.min(5_000, Math.floor(timeoutMs / 3)));
+  ctx.heartbeat(details());
+  const timer = setInterval(() => ctx.heartbeat(details()), everyMs);
+  return () => clearInterval(timer);
+}
+
+/** Runs `work` while heartbeating. */
+export async function withHeartbeat<T>(work: () => Promise<T>, details?: () => unknown): Promise<T> {
+  const stop = keepHeartbeating(details);
+  try {
+    return await work();
+  } finally {
+    stop();
+  }
+}

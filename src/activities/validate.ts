@@ -1,0 +1,83 @@
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import * as git from '../git/git.js';
+import { durationMs } from '../shared/duration.js';
+import { AppError } from '../shared/errors.js';
+import { CriticVerdict, type CriticInput, type ValidateInput, type ValidationCheck } from '../shared/schemas.js';
+import type { ActivityDeps } from './deps.js';
+import { withHeartbeat } from './heartbeat.js';
+import { openJobLog } from './job-log.js';
+import { tailBuffer } from './tail-buffer.js';
+
+const OUTPUT_TAIL = 1_500;
+
+export function createValidationActivities(deps: ActivityDeps) {
+  return {
+    /** Runs every check in the worktree. A failing check is a result, not an error. */
+    async runValidations(input: ValidateInput): Promise<ValidationCheck[]> {
+      const log = openJobLog(deps.paths.jobLog(input.jobId));
+      return withHeartbeat(async () => {
+        const checks: ValidationCheck[] = [];
+        for (const step of input.steps) {
+          const tail = tailBuffer(OUTPUT_TAIL);
+          log({ source: 'validate', text: `$ ${step.command}`, check: step.name });
+          const r = await deps.runtime.exec({
+            argv: ['bash', '-c', step.command],
+            cwd: input.worktree,
+            env: deps.baseEnv,
+            signal: Context.current().cancellationSignal,
+            hardTimeoutMs: durationMs(step.timeout),
+            onLine: (stream, line) => {
+              tail.add(line);
+              log({ source: 'validate', stream, text: line, check: step.name });
+            },
+          });
+          if (r.end === 'cancelled') throw new CancelledFailure('job cancelled during validation');
+          const passed = r.end === 'exit' && r.exitCode === 0;
+          log({ source: 'validate', text: `${step.name}: ${passed ? 'passed' : 'failed'} (exit ${r.exitCode})`, check: step.name });
+          checks.push({ name: step.name, passed, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: tail.value, timedOut: r.end === 'timeout' });
+        }
+        return checks;
+      });
+    },
+
+    /** The critic gets the diff on stdin and prints {"approve": bool, "comments": "..."}. */
+    async runCritic(input: CriticInput): Promise<CriticVerdict> {
+      const log = openJobLog(deps.paths.jobLog(input.jobId));
+      return withHeartbeat(async () => {
+        const diff = await git.stagedDiff(input.worktree, input.baseCommit);
+        const stdout: string[] = [];
+        const r = await deps.runtime.exec({
+          argv: ['bash', '-c', input.critic.command],
+          cwd: input.worktree,
+          env: deps.baseEnv,
+          stdin: diff,
+          signal: Context.current().cancellationSignal,
+          hardTimeoutMs: durationMs(input.critic.timeout),
+          onLine: (stream, line) => {
+            if (stream === 'stdout') stdout.push(line);
+            log({ source: 'critic', stream, text: line });
+          },
+        });
+        if (r.end === 'cancelled') throw new CancelledFailure('job cancelled during review');
+        if (r.end !== 'exit' || r.exitCode !== 0) {
+          throw new AppError('CriticFailed', `critic ${r.end === 'exit' ? `exited with ${r.exitCode}` : r.end}`);
+        }
+        return parseVerdict(stdout);
+      });
+    },
+  };
+}
+
+/** The verdict is the last stdout line that parses as one. */
+export function parseVerdict(lines: string[]): CriticVerdict {
+  for (const line of [...lines].reverse()) {
+    try {
+      const v = CriticVerdict.safeParse(JSON.parse(line));
+      if (v.success) return v.data;
+    } catch {
+      // not JSON; keep looking
+    }
+  }
+  throw new AppError('CriticFailed', 'critic printed no {"approve": bool, "comments": "..."} line');
+}

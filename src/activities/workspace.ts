@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import * as git from '../git/git.js';
+import { AppError } from '../shared/errors.js';
+import { branchFor } from '../shared/ids.js';
+import type { CleanupInput, PrepareWorkspaceInput, Workspace } from '../shared/schemas.js';
+import type { ActivityDeps } from './deps.js';
+import { withHeartbeat } from './heartbeat.js';
+import { openJobLog } from './job-log.js';
+import { createKeyLock } from './key-lock.js';
+
+/** Agents talk to Drover through this directory in the worktree; it is never committed. */
+export const DROVER_DIR = '.drover';
+
+export function createWorkspaceActivities(deps: ActivityDeps) {
+  const lockMirror = createKeyLock();
+
+  return {
+    /** Mirror (clone once, then fetch) and a worktree on drover/<job> at the resolved base. Idempotent. */
+    async prepareWorkspace(input: PrepareWorkspaceInput): Promise<Workspace> {
+      const log = openJobLog(deps.paths.jobLog(input.jobId));
+      const mirror = deps.paths.mirror(input.repo);
+      const worktree = deps.paths.worktree(input.jobId);
+      const branch = branchFor(input.jobId);
+      if (isLocalPath(input.repo) && !existsSync(input.repo)) {
+        throw new AppError('RepoNotFound', `repository path does not exist: ${input.repo}`);
+      }
+      return withHeartbeat(() =>
+        lockMirror(mirror, async () => {
+          log({ source: 'drover', text: `preparing worktree on ${deps.workerId}` });
+          await mkdir(dirname(mirror), { recursive: true });
+          await git.syncMirror(input.repo, mirror, existsSync(mirror));
+          await git.ensureExcluded(mirror, `/${DROVER_DIR}/`);
+          const baseCommit = await git.resolveBase(mirror, input.base);
+          if (existsSync(worktree)) {
+            await git.removeWorktree(mirror, worktree);
+            await rm(worktree, { recursive: true, force: true });
+          }
+          await mkdir(dirname(worktree), { recursive: true });
+          await git.addWorktree(mirror, worktree, branch, baseCommit);
+          log({ source: 'git', text: `worktree ${worktree} on ${branch} at ${baseCommit}` });
+          return { hostQueue: deps.hostQueue, workerId: deps.workerId, worktree, branch, baseCommit };
+        }),
+      );
+    },
+
+    async cleanupWorkspace(input: CleanupInput): Promise<void> {
+      const mirror = deps.paths.mirror(input.repo);
+      await withHeartbeat(() =>
+        lockMirror(mirror, async () => {
+          await deps.runtime.killTagged(processTag(input.jobId));
+          if (existsSync(mirror)) await git.removeWorktree(mirror, input.worktree);
+          await rm(input.worktree, { recursive: true, force: true });
+        }),
+      );
+      openJobLog(deps.paths.jobLog(input.jobId))({ source: 'drover', text: 'worktree removed' });
+    },
+  };
+}
+
+export const processTag = (jobId: string) => `drover-job:${jobId}`;
+
+function isLocalPath(repo: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[^/]+@[^/]+:/.test(repo);
+}

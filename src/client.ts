@@ -1,0 +1,233 @@
+/** Drover's client API: what the CLI, planners and tests use to submit and follow jobs. */
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { DroverConfig } from './config/schema.js';
+import { oneLine } from './config/load.js';
+import { isGitRepo } from './git/git.js';
+import { AppError, failureTypeOf } from './shared/errors.js';
+import { repoSlug } from './shared/ids.js';
+import { JobSpec, AnswerPayload, type JobInput, type JobResult, type JobSpecInput, type JobStatusView, type JobPhase } from './shared/schemas.js';
+import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
+import { answerSignal, statusQuery } from './workflows/definitions.js';
+import type { agentJobWorkflow } from './workflows/agent-job.js';
+
+export const WORKFLOW_TYPE = 'agentJobWorkflow';
+
+export interface JobReport {
+  jobId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT. */
+  execution: string;
+  phase: JobPhase | string;
+  uiUrl: string;
+  status?: JobStatusView;
+  result?: JobResult;
+  failure?: { type: string; message: string };
+  /** The running activity and the one-line progress from its last heartbeat. */
+  activity?: { type: string; attempt: number; progress?: string; lastFailure?: string };
+  /** Why the job is not moving, when Drover can tell. */
+  note?: string;
+}
+
+export interface JobListItem {
+  jobId: string;
+  execution: string;
+  phase: string;
+  repo: string;
+  agent: string;
+  startTime: string;
+  question?: string | null;
+}
+
+export class DroverClient {
+  private constructor(
+    readonly config: DroverConfig,
+    readonly connection: Connection,
+    readonly client: Client,
+  ) {}
+
+  static async connect(config: DroverConfig): Promise<DroverClient> {
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5_000 });
+    } catch (err) {
+      throw new AppError(
+        'ServerUnavailable',
+        `cannot reach Temporal at ${config.temporal.address} (${(err as Error).message.split('\n')[0]}); start one with \`drover dev\``,
+      );
+    }
+    return new DroverClient(config, connection, new Client({ connection, namespace: config.temporal.namespace }));
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  uiUrl(jobId: string): string {
+    const base = this.config.temporal.uiUrl ?? defaultUiUrl(this.config.temporal.address);
+    return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(this.config.temporal.namespace)}/workflows/${encodeURIComponent(jobId)}`;
+  }
+
+  /** Validates the job at the edge (schema, repo, refs) and starts its workflow. Nothing starts on bad input. */
+  async submit(spec: JobSpecInput): Promise<{ jobId: string; uiUrl: string; input: JobInput }> {
+    const input = await prepareJob(spec);
+    try {
+      await this.client.workflow.start<typeof agentJobWorkflow>(WORKFLOW_TYPE, {
+        workflowId: input.id,
+        taskQueue: this.config.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: DroverStatus, value: 'queued' },
+          { key: DroverRepo, value: repoSlug(input.repo) },
+          { key: DroverAgent, value: input.agent.kind },
+        ],
+        staticSummary: `drover: ${firstLine(input.prompt, 100)}`,
+        staticDetails: `**Repo:** ${input.repo}\n**Base:** ${input.base}\n**Agent:** ${input.agent.kind}\n**Branch:** drover/${input.id}`,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new AppError('JobAlreadyExists', `a job with id ${input.id} already exists`);
+      }
+      throw err;
+    }
+    return { jobId: input.id, uiUrl: this.uiUrl(input.id), input };
+  }
+
+  async status(jobId: string): Promise<JobReport> {
+    const handle = this.handle(jobId);
+    const desc = await handle.describe().catch((err) => rethrowNotFound(err, jobId));
+    const execution = desc.status.name;
+    const report: JobReport = {
+      jobId,
+      execution,
+      phase: desc.typedSearchAttributes.get(DroverStatus) ?? 'unknown',
+      uiUrl: this.uiUrl(jobId),
+    };
+    const pending = desc.raw.pendingActivities?.[0];
+    if (pending) {
+      const details = pending.heartbeatDetails?.payloads?.[0];
+      const beat = details ? (this.client.options.loadedDataConverter.payloadConverter.fromPayload(details) as { summary?: string }) : undefined;
+      report.activity = {
+        type: pending.activityType?.name ?? 'unknown',
+        attempt: pending.attempt ?? 1,
+        ...(beat?.summary ? { progress: beat.summary } : {}),
+        ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
+      };
+    }
+    if (execution === 'RUNNING') {
+      report.status = await this.client
+        .withDeadline(Date.now() + 5_000, () => handle.query(statusQuery))
+        .catch(() => undefined);
+      if (report.status) report.phase = report.status.phase;
+      else report.note = 'no worker answered the status query; is a worker running on this task queue?';
+      if (!report.activity && desc.raw.pendingWorkflowTask) report.note ??= 'waiting for a worker to pick up the job';
+    } else if (execution === 'COMPLETED') {
+      report.result = (await handle.result()) as JobResult;
+      report.phase = report.result.status;
+    } else {
+      await handle.result().catch((err) => {
+        const cause = err instanceof WorkflowFailedError ? err.cause : err;
+        report.failure = { type: failureTypeOf(err) ?? cause?.name ?? 'Unknown', message: cause?.message ?? String(err) };
+      });
+      report.phase = execution === 'CANCELLED' ? 'cancelled' : 'failed';
+    }
+    return report;
+  }
+
+  async answer(jobId: string, text: string): Promise<void> {
+    const parsed = AnswerPayload.safeParse({ text });
+    if (!parsed.success) throw new AppError('InvalidInput', `answer: ${oneLine(parsed.error)}`);
+    const report = await this.status(jobId);
+    if (report.execution !== 'RUNNING') throw new AppError('InvalidInput', `job ${jobId} is not running (${report.execution})`);
+    if (report.status && report.status.pendingQuestion === null) {
+      throw new AppError('InvalidInput', `job ${jobId} has no pending question (phase ${report.status.phase})`);
+    }
+    await this.handle(jobId).signal(answerSignal, parsed.data);
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    await this.handle(jobId).cancel().catch((err) => rethrowNotFound(err, jobId));
+  }
+
+  /** Waits for the job to close and returns its result (or throws its failure). */
+  async result(jobId: string): Promise<JobResult> {
+    return (await this.handle(jobId).result().catch((err) => rethrowNotFound(err, jobId))) as JobResult;
+  }
+
+  async list(filter: { status?: string; repo?: string; limit?: number } = {}): Promise<JobListItem[]> {
+    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`, `TaskQueue = '${quote(this.config.taskQueue)}'`];
+    if (filter.status) clauses.push(`DroverStatus = '${quote(filter.status)}'`);
+    if (filter.repo) clauses.push(`DroverRepo = '${quote(repoSlug(filter.repo))}'`);
+    const items: JobListItem[] = [];
+    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+      const phase = wf.typedSearchAttributes.get(DroverStatus) ?? 'unknown';
+      const item: JobListItem = {
+        jobId: wf.workflowId,
+        execution: wf.status.name,
+        phase,
+        repo: wf.typedSearchAttributes.get(DroverRepo) ?? '',
+        agent: wf.typedSearchAttributes.get(DroverAgent) ?? '',
+        startTime: wf.startTime.toISOString(),
+      };
+      if (phase === 'waiting_for_human' && wf.status.name === 'RUNNING') {
+        const view = await this.client
+          .withDeadline(Date.now() + 3_000, () => this.handle(wf.workflowId).query(statusQuery))
+          .catch(() => undefined);
+        item.question = view?.pendingQuestion ?? null;
+      }
+      items.push(item);
+      if (items.length >= (filter.limit ?? 100)) break;
+    }
+    return items;
+  }
+
+  handle(jobId: string): WorkflowHandle<typeof agentJobWorkflow> {
+    return this.client.workflow.getHandle<typeof agentJobWorkflow>(jobId);
+  }
+}
+
+/** Parses a job spec, resolves a local repo path and checks it, and gives the job an id. */
+export async function prepareJob(spec: JobSpecInput): Promise<JobInput> {
+  const parsed = JobSpec.safeParse(spec);
+  if (!parsed.success) throw new AppError('InvalidInput', `invalid job: ${oneLine(parsed.error)}`);
+  const job = parsed.data;
+  let repo = job.repo;
+  if (isLocalRepo(repo)) {
+    repo = resolve(repo.replace(/^file:\/\//, ''));
+    if (!existsSync(repo) || !statSync(repo).isDirectory()) throw new AppError('RepoNotFound', `repository path does not exist: ${repo}`);
+    if (!(await isGitRepo(repo))) throw new AppError('RepoNotFound', `not a git repository: ${repo}`);
+  }
+  return { ...job, repo, id: job.id ?? newJobId() };
+}
+
+export function newJobId(now = new Date()): string {
+  const stamp = now.toISOString().slice(0, 10).replace(/-/g, '');
+  return `job-${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+const isLocalRepo = (repo: string) => repo.startsWith('file://') || (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[^/]+@[^/]+:/.test(repo));
+const quote = (s: string) => s.replace(/'/g, "\\'");
+const firstLine = (s: string, max: number) => {
+  const line = s.trim().split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+};
+
+function defaultUiUrl(address: string): string {
+  const [host = '127.0.0.1', port = '7233'] = address.split(':');
+  const uiHost = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
+  return `http://${uiHost}:${Number(port) + 1000}`;
+}
+
+function rethrowNotFound(err: unknown, jobId: string): never {
+  if (err instanceof WorkflowNotFoundError) throw new AppError('JobNotFound', `no job with id ${jobId}`);
+  throw err;
+}

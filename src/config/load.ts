@@ -1,0 +1,77 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import { DroverConfig, type DroverConfigInput } from './schema.js';
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: DroverConfigInput;
+}
+
+/** Reads the config file (if any), applies environment variables and flags, and validates the result once. */
+export function loadConfig({ file, env = process.env, overrides = {} }: LoadOptions = {}): DroverConfig {
+  const path = file ?? env.DROVER_CONFIG ?? defaultConfigFile(env);
+  const fromFile = path ? readConfigFile(path, file !== undefined || env.DROVER_CONFIG !== undefined) : {};
+  const merged = deepMerge(deepMerge(fromFile, fromEnv(env)), overrides);
+  const parsed = DroverConfig.safeParse(merged);
+  if (!parsed.success) throw new AppError('ConfigInvalid', `invalid config${path ? ` (${path})` : ''}: ${oneLine(parsed.error)}`);
+  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir ?? defaultDataDir(env)) };
+}
+
+/** zod issues as one line: "temporal.address: expected string; taskQueue: too small". */
+export function oneLine(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): DroverConfigInput {
+  const out: Record<string, unknown> = {};
+  const temporal: Record<string, unknown> = {};
+  if (env.TEMPORAL_ADDRESS) temporal.address = env.TEMPORAL_ADDRESS;
+  if (env.TEMPORAL_NAMESPACE) temporal.namespace = env.TEMPORAL_NAMESPACE;
+  if (env.DROVER_UI_URL) temporal.uiUrl = env.DROVER_UI_URL;
+  if (Object.keys(temporal).length) out.temporal = temporal;
+  if (env.DROVER_TASK_QUEUE) out.taskQueue = env.DROVER_TASK_QUEUE;
+  if (env.DROVER_DATA_DIR) out.dataDir = env.DROVER_DATA_DIR;
+  if (env.DROVER_WORKER_ID) out.workerId = env.DROVER_WORKER_ID;
+  return out as DroverConfigInput;
+}
+
+function defaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
+  const home = env.HOME ?? homedir();
+  const candidates = ['drover.yaml', join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'drover', 'config.yaml')];
+  return candidates.find((c) => existsSync(c));
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'drover');
+}
+
+function readConfigFile(path: string, required: boolean): Record<string, unknown> {
+  if (!existsSync(path)) {
+    if (required) throw new AppError('ConfigInvalid', `config file not found: ${path}`);
+    return {};
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new AppError('ConfigInvalid', `config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new AppError('ConfigInvalid', `config file ${path} must be a mapping`);
+  return data as Record<string, unknown>;
+}
+
+function deepMerge(a: object, b: object): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isPlain(prev) && isPlain(v) ? deepMerge(prev, v) : v;
+  }
+  return out;
+}
+const isPlain = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,0 +1,16 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { repoSlug } from '../shared/ids.js';
+
+/** The layout of Drover's data dir, shared by the worker (which writes) and the CLI (which reads logs). */
+export const dataPaths = (dataDir: string) => ({
+  mirror: (repo: string) => join(dataDir, 'mirrors', `${repoSlug(repo)}-${shortHash(repo)}.git`),
+  worktree: (jobId: string) => join(dataDir, 'worktrees', jobId),
+  jobDir: (jobId: string) => join(dataDir, 'jobs', jobId),
+  jobLog: (jobId: string) => join(dataDir, 'jobs', jobId, 'log.jsonl'),
+  temporalDb: () => join(dataDir, 'temporal', 'dev.db'),
+  workerIdFile: () => join(dataDir, 'worker-id'),
+});
+export type DataPaths = ReturnType<typeof dataPaths>;
+
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);

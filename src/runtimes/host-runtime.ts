@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { lineSplitter } from './line-splitter.js';
+import { TAG_ENV, type ExecEnd, type ExecResult, type ExecSpec, type Runtime } from './runtime.js';
+
+const KILL_GRACE_MS = 2_000;
+const STDIO_DRAIN_MS = 500;
+
+/**
+ * Runs processes on the worker's host, each in its own process group, so that a timeout, the idle watchdog or
+ * a cancellation kills the agent and everything it started.
+ */
+export function createHostRuntime(): Runtime {
+  return { kind: 'host', exec, killTagged };
+}
+
+function exec(spec: ExecSpec): Promise<ExecResult> {
+  const started = Date.now();
+  const env = { ...spec.env, ...(spec.tag ? { [TAG_ENV]: spec.tag } : {}) };
+  const [cmd, ...args] = spec.argv;
+  if (!cmd) return Promise.reject(new Error('empty argv'));
+  const child = spawn(cmd, args, { cwd: spec.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+
+  return new Promise<ExecResult>((resolve, reject) => {
+    let end: ExecEnd = 'exit';
+    let idleTimer: NodeJS.Timeout | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (why: ExecEnd) => {
+      if (end !== 'exit' || child.exitCode !== null || child.signalCode !== null) return;
+      end = why;
+      killGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    };
+    const armIdle = () => {
+      if (!spec.idleTimeoutMs) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => stop('idle'), spec.idleTimeoutMs);
+    };
+    const hardTimer = spec.hardTimeoutMs ? setTimeout(() => stop('timeout'), spec.hardTimeoutMs) : undefined;
+    const onAbort = () => stop('cancelled');
+    if (spec.signal?.aborted) onAbort();
+    spec.signal?.addEventListener('abort', onAbort);
+    armIdle();
+
+    const splitters = (['stdout', 'stderr'] as const).map((stream) => {
+      const s = lineSplitter((line) => spec.onLine?.(stream, line));
+      child[stream].on('data', (chunk: Buffer) => {
+        armIdle();
+        s.push(chunk);
+      });
+      return s;
+    });
+    child.stdin.on('error', () => undefined); // the process may exit without reading its input
+    child.stdin.end(spec.stdin ?? '');
+
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idleTimer);
+      clearTimeout(hardTimer);
+      clearTimeout(killTimer);
+      spec.signal?.removeEventListener('abort', onAbort);
+      // Whatever the agent left running in its group dies with it.
+      killGroup(child.pid, 'SIGKILL');
+      splitters.forEach((s) => s.end());
+      resolve({ exitCode: code, signal, end, durationMs: Date.now() - started });
+    };
+    child.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idleTimer);
+      clearTimeout(hardTimer);
+      spec.signal?.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+    // Wait for stdio to drain after exit, but not forever: a grandchild may hold the pipes open.
+    child.on('exit', (code, signal) => {
+      const drain = setTimeout(() => finish(code, signal), STDIO_DRAIN_MS);
+      child.on('close', () => {
+        clearTimeout(drain);
+        finish(code, signal);
+      });
+    });
+  });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function killTagged(tag: string): Promise<number> {
+  const needle = `${TAG_ENV}=${tag}\0`;
+  let killed = 0;
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+    if (!environ.includes(needle)) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+      killed++;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return killed;
+}

@@ -1,0 +1,72 @@
+/**
+ * The one table of Drover's failure types. It decides whether Temporal retries a failure and which exit
+ * code the CLI returns for it. Pure and workflow-safe.
+ */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  notFound: 3,
+  cancelled: 4,
+  unavailable: 5,
+  humanTimeout: 6,
+} as const;
+
+export const ERROR_POLICY = {
+  InvalidInput: { retryable: false, exitCode: EXIT.usage },
+  ConfigInvalid: { retryable: false, exitCode: EXIT.usage },
+  RepoNotFound: { retryable: false, exitCode: EXIT.usage },
+  BaseRefNotFound: { retryable: false, exitCode: EXIT.usage },
+  JobNotFound: { retryable: false, exitCode: EXIT.notFound },
+  JobAlreadyExists: { retryable: false, exitCode: EXIT.usage },
+  GitFailed: { retryable: true, exitCode: EXIT.failed },
+  AgentFailed: { retryable: true, exitCode: EXIT.failed },
+  AgentIdle: { retryable: true, exitCode: EXIT.failed },
+  AgentTimeout: { retryable: false, exitCode: EXIT.failed },
+  AgentCommandNotFound: { retryable: false, exitCode: EXIT.failed },
+  AgentProtocolError: { retryable: false, exitCode: EXIT.failed },
+  CriticFailed: { retryable: false, exitCode: EXIT.failed },
+  HumanTimeout: { retryable: false, exitCode: EXIT.humanTimeout },
+  WorkerUnavailable: { retryable: false, exitCode: EXIT.failed },
+  ServerUnavailable: { retryable: true, exitCode: EXIT.unavailable },
+  TemporalCliUnavailable: { retryable: false, exitCode: EXIT.unavailable },
+  Unexpected: { retryable: true, exitCode: EXIT.failed },
+} as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
+
+export type ErrorType = keyof typeof ERROR_POLICY;
+
+export function isErrorType(value: unknown): value is ErrorType {
+  return typeof value === 'string' && Object.hasOwn(ERROR_POLICY, value);
+}
+
+/** A failure Drover understands. Domain code throws it; activities turn it into an ApplicationFailure. */
+export class AppError extends Error {
+  readonly type: ErrorType;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(type: ErrorType, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.type = type;
+    this.details = options.details;
+  }
+
+  get retryable(): boolean {
+    return ERROR_POLICY[this.type].retryable;
+  }
+}
+
+/** Walks a failure's cause chain (client, activity and application failures) and returns the first Drover type. */
+export function failureTypeOf(err: unknown): ErrorType | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 10; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (isErrorType(type)) return type;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function exitCodeFor(err: unknown): number {
+  const type = failureTypeOf(err);
+  return type ? ERROR_POLICY[type].exitCode : EXIT.failed;
+}

@@ -1,0 +1,38 @@
+/** Job ids double as workflow ids and branch names, so they must be safe for both. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const BRANCH_PREFIX = 'drover/';
+
+export function jobIdProblem(id: string): string | undefined {
+  if (!JOB_ID_PATTERN.test(id)) return 'use 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit';
+  if (id.includes('..')) return 'must not contain ".."';
+  if (id.endsWith('.lock') || id.endsWith('.')) return 'must not end with "." or ".lock"';
+  return undefined;
+}
+
+export const branchFor = (jobId: string): string => `${BRANCH_PREFIX}${jobId}`;
+
+/** Each worker has a private task queue for the activities that touch its worktrees. */
+export const hostQueueFor = (taskQueue: string, workerId: string): string => `${taskQueue}@${workerId}`;
+
+/**
+ * The subset of git's ref rules (git-check-ref-format) that matters for a base ref given by a user, plus a
+ * ban on a leading "-" so a ref can never be read as an option by git.
+ */
+export function gitRefProblem(ref: string): string | undefined {
+  if (ref.length === 0 || ref.length > 200) return 'must be 1-200 characters';
+  if (ref.startsWith('-')) return 'must not start with "-"';
+  if (ref.includes('..')) return 'must not contain ".."';
+  if (/[\s~^:?*[\\\x00-\x1f\x7f]/.test(ref)) return 'must not contain spaces, control characters or ~^:?*[\\';
+  if (ref.includes('@{')) return 'must not contain "@{"';
+  if (ref.startsWith('/') || ref.endsWith('/') || ref.includes('//')) return 'has an empty path component';
+  if (ref.endsWith('.') || ref.endsWith('.lock')) return 'must not end with "." or ".lock"';
+  if (ref.split('/').some((part) => part.startsWith('.'))) return 'no path component may start with "."';
+  return undefined;
+}
+
+/** A short, readable slug of a repository location, used for the mirror directory and the DroverRepo attribute. */
+export function repoSlug(repo: string): string {
+  const trimmed = repo.replace(/\/+$/, '').replace(/\.git$/, '');
+  const tail = trimmed.split(/[/:]/).filter(Boolean).slice(-2).join('-');
+  return (tail || 'repo').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+}

@@ -1,0 +1,238 @@
+/**
+ * zod schemas for everything that crosses Temporal: the job, the activities' inputs and outputs, the status
+ * query and the result. They are the single source of the types. Everything here is JSON-plain and bounded,
+ * because it is stored in workflow history, which every UI user can read.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
+import { gitRefProblem, jobIdProblem } from './ids.js';
+
+const refineProblem = (problem: (v: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
+  const p = problem(value);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+};
+
+export const Duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 90s, 5m or 24h');
+
+export const JobId = z.string().superRefine(refineProblem(jobIdProblem));
+export const GitRef = z.string().superRefine(refineProblem(gitRefProblem));
+
+/** A local path or a git URL. Never starts with "-" so it cannot be read as an option by git. */
+export const RepoLocation = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(1000)
+  .refine((v) => !v.startsWith('-'), 'must not start with "-"')
+  .refine((v) => !/[\x00-\x1f]/.test(v), 'must not contain control characters');
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
+
+export const CommandAgent = z
+  .object({
+    kind: z.literal('command'),
+    command: z.string().min(1).max(10_000).optional().describe('a shell command, run with bash -c'),
+    argv: z.array(z.string().max(10_000)).min(1).max(200).optional().describe('an argv, run without a shell'),
+    env: z.record(EnvName, z.string().max(10_000)).default({}).describe('non-secret variables for the agent'),
+  })
+  .strict()
+  .refine((a) => (a.command === undefined) !== (a.argv === undefined), 'give exactly one of command or argv');
+export type CommandAgent = z.infer<typeof CommandAgent>;
+
+/** Backends are a discriminated union on `kind`; new backends add a member here. */
+export const AgentSpec = z.discriminatedUnion('kind', [CommandAgent]);
+export type AgentSpec = z.infer<typeof AgentSpec>;
+export const AGENT_KINDS = ['command'] as const;
+
+export const ValidationStep = z
+  .object({
+    name: z.string().min(1).max(100),
+    command: z.string().min(1).max(10_000),
+    timeout: Duration.default('10m'),
+  })
+  .strict();
+export type ValidationStep = z.infer<typeof ValidationStep>;
+
+export const CriticStep = z
+  .object({ command: z.string().min(1).max(10_000), timeout: Duration.default('10m') })
+  .strict();
+export type CriticStep = z.infer<typeof CriticStep>;
+
+export const JobTimeouts = z
+  .object({
+    agentIdle: Duration.default('5m').describe('kill the agent when it prints nothing for this long'),
+    agentHard: Duration.default('1h').describe('kill the agent when one run takes this long'),
+    heartbeat: Duration.default('30s').describe('a worker that stops heartbeating this long is presumed dead'),
+    humanAnswer: Duration.default('24h').describe('how long a question waits for an answer'),
+    workerPickup: Duration.default('5m').describe('how long a task waits for the worker holding the worktree'),
+  })
+  .strict();
+export type JobTimeouts = z.infer<typeof JobTimeouts>;
+
+/** What a person or a planner submits. `id` is optional here; the client fills it in. */
+export const JobSpec = z
+  .object({
+    id: JobId.optional(),
+    repo: RepoLocation,
+    base: GitRef.default('HEAD'),
+    prompt: z
+      .string()
+      .max(100_000, 'must be at most 100,000 characters')
+      .refine((p) => p.trim().length > 0, 'must not be empty'),
+    agent: AgentSpec,
+    validate: z.array(ValidationStep).max(20).default([]),
+    critic: CriticStep.optional(),
+    maxRevisions: z.number().int().min(0).max(10).default(2),
+    commitMessage: z.string().min(1).max(5_000).optional(),
+    maxWorkerRestarts: z.number().int().min(0).max(5).default(2),
+    timeouts: JobTimeouts.default(JobTimeouts.parse({})),
+  })
+  .strict();
+export type JobSpecInput = z.input<typeof JobSpec>;
+export type JobSpec = z.infer<typeof JobSpec>;
+
+/** The workflow's one argument: a parsed job with its id. */
+export const JobInput = JobSpec.extend({ id: JobId });
+export type JobInput = z.infer<typeof JobInput>;
+
+export const JOB_PHASES = [
+  'queued',
+  'preparing',
+  'running_agent',
+  'waiting_for_human',
+  'validating',
+  'reviewing',
+  'committing',
+  'cleaning_up',
+  'succeeded',
+  'failed',
+  'no_changes',
+  'cancelled',
+] as const;
+export const JobPhase = z.enum(JOB_PHASES);
+export type JobPhase = z.infer<typeof JobPhase>;
+
+export const QA = z.object({ question: z.string(), answer: z.string() });
+export type QA = z.infer<typeof QA>;
+
+export const ValidationCheck = z.object({
+  name: z.string(),
+  passed: z.boolean(),
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number().int(),
+  outputTail: z.string(),
+  timedOut: z.boolean(),
+});
+export type ValidationCheck = z.infer<typeof ValidationCheck>;
+
+export const CriticVerdict = z.object({ approve: z.boolean(), comments: z.string().max(4_000).default('') });
+export type CriticVerdict = z.infer<typeof CriticVerdict>;
+
+export const ValidationRound = z.object({
+  revision: z.number().int(),
+  checks: z.array(ValidationCheck),
+  critic: CriticVerdict.optional(),
+});
+export type ValidationRound = z.infer<typeof ValidationRound>;
+
+export const FileChange = z.object({ path: z.string(), added: z.number().int().nullable(), deleted: z.number().int().nullable() });
+export type FileChange = z.infer<typeof FileChange>;
+
+export const JobOutcome = z.enum(['succeeded', 'failed', 'no_changes', 'cancelled']);
+export type JobOutcome = z.infer<typeof JobOutcome>;
+
+export const JobResult = z.object({
+  status: JobOutcome,
+  branch: z.string(),
+  commit: z.string().nullable(),
+  baseCommit: z.string().nullable(),
+  files: z.array(FileChange),
+  filesTruncated: z.number().int(),
+  validations: z.array(ValidationRound),
+  revisions: z.number().int(),
+  questions: z.array(QA),
+  attempts: z.number().int(),
+  durationsMs: z.record(z.string(), z.number()),
+  failure: z.object({ type: z.string(), message: z.string() }).optional(),
+});
+export type JobResult = z.infer<typeof JobResult>;
+
+export const JobStatusView = z.object({
+  jobId: z.string(),
+  phase: JobPhase,
+  attempt: z.number().int(),
+  revision: z.number().int(),
+  pendingQuestion: z.string().nullable(),
+  branch: z.string(),
+  baseCommit: z.string().nullable(),
+  lastAgentEvent: z.string().nullable(),
+  questions: z.array(QA),
+  worker: z.string().nullable(),
+});
+export type JobStatusView = z.infer<typeof JobStatusView>;
+
+export const AnswerPayload = z.object({ text: z.string().trim().min(1, 'must not be empty').max(20_000) });
+export type AnswerPayload = z.infer<typeof AnswerPayload>;
+
+// ---- activity contracts ----
+
+export const PrepareWorkspaceInput = z.object({ jobId: z.string(), repo: z.string(), base: z.string() });
+export type PrepareWorkspaceInput = z.infer<typeof PrepareWorkspaceInput>;
+export const Workspace = z.object({
+  hostQueue: z.string(),
+  workerId: z.string(),
+  worktree: z.string(),
+  branch: z.string(),
+  baseCommit: z.string(),
+});
+export type Workspace = z.infer<typeof Workspace>;
+
+export const RunAgentInput = z.object({
+  jobId: z.string(),
+  worktree: z.string(),
+  agent: AgentSpec,
+  prompt: z.string(),
+  revision: z.number().int(),
+  feedback: z.string().optional(),
+  questions: z.array(QA),
+  timeouts: JobTimeouts,
+});
+export type RunAgentInput = z.infer<typeof RunAgentInput>;
+export const RunAgentOutput = z.object({
+  outcome: z.enum(['done', 'question']),
+  question: z.string().optional(),
+  exitCode: z.number().int(),
+  lastEvent: z.string().nullable(),
+  durationMs: z.number().int(),
+});
+export type RunAgentOutput = z.infer<typeof RunAgentOutput>;
+
+export const ValidateInput = z.object({ jobId: z.string(), worktree: z.string(), steps: z.array(ValidationStep) });
+export type ValidateInput = z.infer<typeof ValidateInput>;
+
+export const CriticInput = z.object({ jobId: z.string(), worktree: z.string(), baseCommit: z.string(), critic: CriticStep });
+export type CriticInput = z.infer<typeof CriticInput>;
+
+export const CommitInput = z.object({
+  jobId: z.string(),
+  repo: z.string(),
+  worktree: z.string(),
+  branch: z.string(),
+  baseCommit: z.string(),
+  message: z.string(),
+  agentKind: z.string(),
+});
+export type CommitInput = z.infer<typeof CommitInput>;
+export const CommitOutput = z.object({
+  commit: z.string().nullable(),
+  files: z.array(FileChange),
+  filesTruncated: z.number().int(),
+});
+export type CommitOutput = z.infer<typeof CommitOutput>;
+
+export const CleanupInput = z.object({ jobId: z.string(), repo: z.string(), worktree: z.string() });
+export type CleanupInput = z.infer<typeof CleanupInput>;
+
+/** Heartbeat details: one line of progress, never logs. */
+export const AgentHeartbeat = z.object({ summary: z.string().max(300), lines: z.number().int() });
+export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;

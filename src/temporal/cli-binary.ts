@@ -1,0 +1,87 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { AppError } from '../shared/errors.js';
+
+/** The newest CLI tag `go install` accepts (later tags carry a `replace` directive). */
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DROVER_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME ?? homedir(), '.cache'), 'drover');
+}
+
+/** Looks in DROVER_TEMPORAL_CLI, then PATH, then Drover's cache. */
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.DROVER_TEMPORAL_CLI) {
+    if (!isExecutable(env.DROVER_TEMPORAL_CLI)) {
+      throw new AppError('TemporalCliUnavailable', `DROVER_TEMPORAL_CLI=${env.DROVER_TEMPORAL_CLI} is not an executable file`);
+    }
+    return env.DROVER_TEMPORAL_CLI;
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    if (isExecutable(join(dir, 'temporal'))) return join(dir, 'temporal');
+  }
+  const cached = join(cacheDir(env), 'bin', 'temporal');
+  return isExecutable(cached) ? cached : undefined;
+}
+
+/** Finds the Temporal CLI, or builds it with Go into the cache (minutes, once), reporting progress. */
+export async function ensureTemporalCli(
+  progress: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  const found = findTemporalCli(env);
+  if (found) return found;
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) {
+    throw new AppError(
+      'TemporalCliUnavailable',
+      'no Temporal CLI found (DROVER_TEMPORAL_CLI, PATH, cache) and no Go toolchain to build one: ' +
+        `install Go >= 1.25, or put the temporal binary on PATH, or set DROVER_TEMPORAL_CLI`,
+    );
+  }
+  const binDir = join(cacheDir(env), 'bin');
+  mkdirSync(binDir, { recursive: true });
+  // Build into a private dir and rename, so two concurrent builds never leave a half-written binary.
+  const tmpBin = mkdtempSync(join(binDir, '.build-'));
+  progress(`drover: building the Temporal CLI (${TEMPORAL_CLI_MODULE}) with Go; this happens once and takes a few minutes`);
+  const started = Date.now();
+  let packages = 0;
+  let lastLine = '';
+  const child = spawn('go', ['install', '-v', TEMPORAL_CLI_MODULE], {
+    env: { ...env, GOBIN: tmpBin, GOFLAGS: env.GOFLAGS ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      if (!line.startsWith('go: downloading')) packages++;
+      lastLine = line;
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const ticker = setInterval(() => {
+    progress(`drover: building Temporal CLI... ${Math.round((Date.now() - started) / 1000)}s, ${packages} packages compiled`);
+  }, 15_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(ticker);
+  const built = join(tmpBin, 'temporal');
+  if (code !== 0 || !existsSync(built)) {
+    rmSync(tmpBin, { recursive: true, force: true });
+    throw new AppError('TemporalCliUnavailable', `go install ${TEMPORAL_CLI_MODULE} failed (exit ${code}): ${lastLine}`);
+  }
+  const target = join(binDir, 'temporal');
+  renameSync(built, target);
+  rmSync(tmpBin, { recursive: true, force: true });
+  progress(`drover: Temporal CLI built in ${Math.round((Date.now() - started) / 1000)}s: ${target}`);
+  return target;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { AppError } from '../shared/errors.js';
+import { SEARCH_ATTRIBUTE_NAMES } from '../shared/search-attributes.js';
+import { ensureNamespaceSetup } from './namespace-setup.js';
+
+export interface DevServerOptions {
+  bin: string;
+  dbFile: string;
+  port?: number;
+  /** Omit for a headless server. */
+  uiPort?: number;
+  namespace?: string;
+  logFile?: string;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `temporal server start-dev` with state in a db file, then registers Drover's namespace setup. */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const port = opts.port ?? (await freePort());
+  const namespace = opts.namespace ?? 'default';
+  mkdirSync(dirname(opts.dbFile), { recursive: true });
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', opts.dbFile];
+  args.push('--log-level', 'warn', '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  if (!existsSync(opts.dbFile)) {
+    for (const name of SEARCH_ATTRIBUTE_NAMES) args.push('--search-attribute', `${name}=Keyword`);
+  }
+  const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
+  const child = spawn(opts.bin, args, { stdio: ['ignore', out, out] });
+  const address = `127.0.0.1:${port}`;
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new AppError('ServerUnavailable', `temporal dev server exited with code ${child.exitCode}${opts.logFile ? `; see ${opts.logFile}` : ''}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await ensureNamespaceSetup(connection, namespace);
+      } finally {
+        await connection.close();
+      }
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new AppError('ServerUnavailable', `temporal dev server did not start within the time limit: ${(err as Error).message}`);
+      }
+      await delay(250);
+    }
+  }
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGINT');
+    });
+  return { address, uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : undefined, child, stop };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}

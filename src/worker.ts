@@ -1,0 +1,81 @@
+/** Drover's worker: one process, two Temporal workers (the shared job queue and this host's private queue). */
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import { dataPaths } from './config/paths.js';
+import type { DroverConfig } from './config/schema.js';
+import { createHostRuntime } from './runtimes/host-runtime.js';
+import { hostQueueFor } from './shared/ids.js';
+import { AppError } from './shared/errors.js';
+import { resolveWorkerId } from './worker-id.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** Bundles the workflow code once per process. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+let runtimeInstalled = false;
+/** Quiet SDK logs by default; Runtime.install may run only once per process. */
+export function installRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+}
+
+export interface DroverWorker {
+  workerId: string;
+  hostQueue: string;
+  /** Resolves when both workers have stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv = process.env): Promise<DroverWorker> {
+  installRuntime();
+  const paths = dataPaths(config.dataDir);
+  const workerId = resolveWorkerId(config.workerId, paths.workerIdFile());
+  const hostQueue = hostQueueFor(config.taskQueue, workerId);
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect({ address: config.temporal.address });
+  } catch (err) {
+    throw new AppError('ServerUnavailable', `cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
+  }
+  const activities = createActivities({
+    paths,
+    workerId,
+    hostQueue,
+    runtime: createHostRuntime(),
+    baseEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+  });
+  const common = {
+    connection,
+    namespace: config.temporal.namespace,
+    shutdownGraceTime: config.worker.shutdownGrace,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+  };
+  const shared = await Worker.create({
+    ...common,
+    taskQueue: config.taskQueue,
+    identity: `${workerId}/shared`,
+    workflowBundle: await workflowBundle(),
+    activities: { prepareWorkspace: activities.prepareWorkspace },
+  });
+  const host = await Worker.create({ ...common, taskQueue: hostQueue, identity: `${workerId}/host`, activities });
+  const done = Promise.all([shared.run(), host.run()]).then(
+    () => connection.close(),
+    async (err) => {
+      await connection.close().catch(() => undefined);
+      throw err;
+    },
+  );
+  const shutdown = async () => {
+    for (const w of [shared, host]) if (w.getState() === 'RUNNING') w.shutdown();
+    await done.catch(() => undefined);
+  };
+  return { workerId, hostQueue, done, shutdown };
+}

@@ -1,0 +1,45 @@
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { durationMs } from '../shared/duration.js';
+import type { JobInput, ValidationStep } from '../shared/schemas.js';
+
+const QUICK_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
+const msToDuration = (ms: number): string => `${Math.ceil(ms / 1000)}s`;
+
+/** prepareWorkspace runs on the shared queue: whichever worker takes it becomes the job's host. */
+export function sharedActivities(job: JobInput) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: job.timeouts.heartbeat,
+    retry: QUICK_RETRY,
+    summary: `prepare workspace for ${job.repo}@${job.base}`,
+  });
+}
+
+/**
+ * Everything after prepareWorkspace runs on the queue of the worker holding the worktree. The schedule-to-start
+ * timeout is how the workflow learns that worker is gone (such a timeout is never retried by the server).
+ */
+export function hostActivities(job: JobInput, hostQueue: string, summary: string, extra: Partial<ActivityOptions> = {}) {
+  return proxyActivities<Activities>({
+    taskQueue: hostQueue,
+    scheduleToStartTimeout: job.timeouts.workerPickup,
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: job.timeouts.heartbeat,
+    retry: QUICK_RETRY,
+    summary,
+    ...extra,
+  });
+}
+
+export function agentOptions(job: JobInput): Partial<ActivityOptions> {
+  return {
+    startToCloseTimeout: msToDuration(durationMs(job.timeouts.agentHard) + 5 * 60_000),
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 3 },
+  };
+}
+
+export function validationOptions(steps: ValidationStep[]): Partial<ActivityOptions> {
+  const total = steps.reduce((sum, s) => sum + durationMs(s.timeout), 0);
+  return { startToCloseTimeout: msToDuration(total + 5 * 60_000), retry: { ...QUICK_RETRY, maximumAttempts: 3 } };
+}

@@ -1,0 +1,238 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import { z } from 'zod';
+import { durationMs } from '../shared/duration.js';
+import { branchFor, repoSlug } from '../shared/ids.js';
+import { AnswerPayload, JobInput, type JobPhase, type JobResult, type ValidationRound, type Workspace } from '../shared/schemas.js';
+import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
+import { agentOptions, hostActivities, sharedActivities, validationOptions } from './activity-proxies.js';
+import { answerSignal, statusQuery } from './definitions.js';
+import { JobState } from './job-state.js';
+
+const FEEDBACK_LIMIT = 6_000;
+
+/**
+ * One coding-agent job: worktree, agent (asking a person when it needs one), validation and critic rounds,
+ * commit, cleanup. If the worker holding the worktree disappears, the job starts over on another worker.
+ */
+export async function agentJobWorkflow(rawInput: unknown): Promise<JobResult> {
+  const parsed = JobInput.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({ type: 'InvalidInput', message: z.prettifyError(parsed.error), nonRetryable: true });
+  }
+  const job = parsed.data;
+  const state = new JobState(job);
+
+  setHandler(statusQuery, () => state.view());
+  setHandler(answerSignal, (payload) => {
+    const answer = AnswerPayload.safeParse(payload);
+    if (!answer.success) return log.warn('ignored an invalid answer', { error: answer.error.message });
+    if (state.pendingQuestion === null) return log.warn('ignored an answer: no question is pending');
+    state.pendingAnswer = answer.data.text;
+  });
+  upsertSearchAttributes([
+    { key: DroverRepo, value: repoSlug(job.repo) },
+    { key: DroverAgent, value: job.agent.kind },
+  ]);
+
+  for (;;) {
+    try {
+      return await runAttempt(job, state);
+    } catch (err) {
+      if (isCancellation(err)) {
+        state.enter('cancelled');
+        throw err;
+      }
+      if (workerGone(err) && state.attempt <= job.maxWorkerRestarts) {
+        const gone = state.worker ?? 'unknown';
+        state.attempt += 1;
+        state.revision = 0;
+        state.rounds.length = 0;
+        state.questions.length = 0;
+        // The timer's summary is how the restart shows up in the history and the UI.
+        await sleep('1s', { summary: `worker ${gone} is gone; starting the job over (attempt ${state.attempt})` });
+        continue;
+      }
+      state.enter('failed');
+      throw err;
+    }
+  }
+}
+
+async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
+  state.enter('preparing');
+  const ws = await sharedActivities(job).prepareWorkspace({ jobId: job.id, repo: job.repo, base: job.base });
+  state.baseCommit = ws.baseCommit;
+  state.worker = ws.workerId;
+  let hostAlive = true;
+  try {
+    return await runOnHost(job, state, ws);
+  } catch (err) {
+    hostAlive = !workerGone(err);
+    throw err;
+  } finally {
+    // Non-cancellable so the worktree is removed even when the job is cancelled.
+    if (hostAlive) await CancellationScope.nonCancellable(() => cleanup(job, state, ws));
+  }
+}
+
+async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
+  let feedback: string | undefined;
+  for (;;) {
+    await runAgentUntilDone(job, state, ws, feedback);
+
+    const round: ValidationRound = { revision: state.revision, checks: [] };
+    state.rounds.push(round);
+    if (job.validate.length > 0) {
+      state.enter('validating');
+      const summary = `validate (${job.validate.map((s) => s.name).join(', ')}), revision ${state.revision}`;
+      round.checks = await hostActivities(job, ws.hostQueue, summary, validationOptions(job.validate)).runValidations({
+        jobId: job.id,
+        worktree: ws.worktree,
+        steps: job.validate,
+      });
+    }
+    const failedChecks = round.checks.filter((c) => !c.passed);
+    feedback = failedChecks.length > 0 ? validationFeedback(failedChecks) : undefined;
+
+    if (!feedback && job.critic) {
+      state.enter('reviewing');
+      const critic = hostActivities(job, ws.hostQueue, `critic review, revision ${state.revision}`);
+      const verdict = await critic.runCritic({ jobId: job.id, worktree: ws.worktree, baseCommit: ws.baseCommit, critic: job.critic });
+      round.critic = verdict;
+      if (!verdict.approve) feedback = `A reviewer asked for changes:\n\n${verdict.comments}`;
+    }
+
+    if (!feedback) return commit(job, state, ws);
+    if (state.revision >= job.maxRevisions) {
+      return result(job, state, ws, 'failed', null, {
+        type: failedChecks.length > 0 ? 'ValidationFailed' : 'CriticRejected',
+        message: `still failing after ${state.revision} revision(s)`,
+      });
+    }
+    state.revision += 1;
+  }
+}
+
+/** Runs the agent; each time it asks a question, waits durably for the answer and runs it again. */
+async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, feedback: string | undefined) {
+  for (;;) {
+    state.enter('running_agent');
+    const summary = `run ${job.agent.kind} agent, revision ${state.revision}, round ${state.questions.length + 1}`;
+    const out = await hostActivities(job, ws.hostQueue, summary, agentOptions(job)).runAgent({
+      jobId: job.id,
+      worktree: ws.worktree,
+      agent: job.agent,
+      prompt: job.prompt,
+      revision: state.revision,
+      ...(feedback === undefined ? {} : { feedback }),
+      questions: state.questions,
+      timeouts: job.timeouts,
+    });
+    state.lastAgentEvent = out.lastEvent;
+    if (out.outcome !== 'question' || !out.question) return;
+
+    state.pendingQuestion = out.question;
+    state.pendingAnswer = null;
+    state.enter('waiting_for_human');
+    const answered = await condition(() => state.pendingAnswer !== null, durationMs(job.timeouts.humanAnswer), {
+      summary: `waiting for an answer to: ${out.question.slice(0, 120)}`,
+    });
+    if (!answered) {
+      throw ApplicationFailure.create({
+        type: 'HumanTimeout',
+        message: `no answer within ${job.timeouts.humanAnswer} to: ${out.question}`,
+        nonRetryable: true,
+      });
+    }
+    state.questions.push({ question: out.question, answer: state.pendingAnswer ?? '' });
+    state.pendingQuestion = null;
+    state.pendingAnswer = null;
+  }
+}
+
+async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
+  state.enter('committing');
+  const acts = hostActivities(job, ws.hostQueue, `commit to ${ws.branch}`);
+  const out = await acts.commitChanges({
+    jobId: job.id,
+    repo: job.repo,
+    worktree: ws.worktree,
+    branch: ws.branch,
+    baseCommit: ws.baseCommit,
+    message: job.commitMessage ?? defaultMessage(job.prompt),
+    agentKind: job.agent.kind,
+  });
+  return result(job, state, ws, out.commit ? 'succeeded' : 'no_changes', out.commit, undefined, out.files, out.filesTruncated);
+}
+
+async function cleanup(job: JobInput, state: JobState, ws: Workspace): Promise<void> {
+  const outcome = TERMINAL.has(state.phase) ? state.phase : undefined;
+  state.enter('cleaning_up');
+  try {
+    await hostActivities(job, ws.hostQueue, 'remove worktree').cleanupWorkspace({ jobId: job.id, repo: job.repo, worktree: ws.worktree });
+  } catch (err) {
+    // A worktree left behind must not turn a finished job into a failed one.
+    log.warn('cleanup failed', { error: String(err) });
+  }
+  if (outcome) state.enter(outcome);
+}
+
+const TERMINAL = new Set<JobPhase>(['succeeded', 'failed', 'no_changes', 'cancelled']);
+
+function result(
+  job: JobInput,
+  state: JobState,
+  ws: Workspace,
+  status: JobResult['status'],
+  commitSha: string | null,
+  failure?: JobResult['failure'],
+  files: JobResult['files'] = [],
+  filesTruncated = 0,
+): JobResult {
+  state.enter(status);
+  return {
+    status,
+    branch: branchFor(job.id),
+    commit: commitSha,
+    baseCommit: ws.baseCommit,
+    files,
+    filesTruncated,
+    validations: state.rounds,
+    revisions: state.revision,
+    questions: state.questions,
+    attempts: state.attempt,
+    durationsMs: state.durationsMs,
+    ...(failure ? { failure } : {}),
+  };
+}
+
+function workerGone(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
+  );
+}
+
+function validationFeedback(failed: ValidationRound['checks']): string {
+  const parts = failed.map((c) => `### ${c.name} failed (exit ${c.exitCode ?? 'none'}${c.timedOut ? ', timed out' : ''})\n\n${c.outputTail}`);
+  const text = `The validation steps failed. Fix the problems below.\n\n${parts.join('\n\n')}`;
+  return text.length > FEEDBACK_LIMIT ? text.slice(text.length - FEEDBACK_LIMIT) : text;
+}
+
+function defaultMessage(prompt: string): string {
+  const first = prompt.trim().split('\n')[0] ?? 'drover job';
+  return first.length > 72 ? `${first.slice(0, 69)}...` : first;
+}

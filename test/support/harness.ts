@@ -1,0 +1,95 @@
+/** Test support: a real Temporal dev server, real git repositories, real workers on unique task queues. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DroverConfig, type DroverConfigInput } from '../../src/config/schema.js';
+import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { startWorker, type DroverWorker } from '../../src/worker.js';
+import { DroverClient } from '../../src/client.js';
+
+export const tempDir = (prefix = 'drover-test-') => mkdtempSync(join(tmpdir(), prefix));
+
+export async function startTestServer(opts: { dbFile?: string; port?: number } = {}): Promise<DevServer & { dbFile: string; logFile: string }> {
+  const bin = await ensureTemporalCli();
+  const dir = tempDir('drover-server-');
+  const dbFile = opts.dbFile ?? join(dir, 'dev.db');
+  const logFile = join(dir, 'server.log');
+  const server = await startDevServer({ bin, dbFile, logFile, ...(opts.port ? { port: opts.port } : {}) });
+  return { ...server, dbFile, logFile };
+}
+
+export function testConfig(address: string, overrides: DroverConfigInput = {}): DroverConfig {
+  const parsed = DroverConfig.parse({
+    temporal: { address, namespace: 'default' },
+    taskQueue: `test-${randomBytes(4).toString('hex')}`,
+    dataDir: tempDir('drover-data-'),
+    workerId: `w-${randomBytes(3).toString('hex')}`,
+    ...overrides,
+  });
+  return { ...parsed, dataDir: parsed.dataDir ?? tempDir('drover-data-') };
+}
+
+export interface TestEnv {
+  config: DroverConfig;
+  client: DroverClient;
+  worker: DroverWorker;
+  stop(): Promise<void>;
+}
+
+/** A client and a worker on a fresh task queue and data dir. */
+export async function startTestEnv(address: string, overrides: DroverConfigInput = {}): Promise<TestEnv> {
+  const config = testConfig(address, overrides);
+  const worker = await startWorker(config);
+  const client = await DroverClient.connect(config);
+  return {
+    config,
+    client,
+    worker,
+    async stop() {
+      await worker.shutdown();
+      await client.close();
+    },
+  };
+}
+
+const GIT_ENV = { GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com' };
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' }).trim();
+}
+
+/** A real repository with one commit on main. */
+export function makeRepo(files: Record<string, string> = { 'README.md': '# demo\n', 'hello.txt': 'hello\n' }): string {
+  const dir = tempDir('drover-repo-');
+  git(dir, 'init', '-q', '-b', 'main');
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'initial');
+  return dir;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(200);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
