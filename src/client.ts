@@ -129,7 +129,9 @@ export class DroverClient {
         .catch(() => undefined);
       if (report.status) report.phase = report.status.phase;
       else report.note = 'no worker answered the status query; is a worker running on this task queue?';
-      if (!report.activity && desc.raw.pendingWorkflowTask) report.note ??= 'waiting for a worker to pick up the job';
+      const wft = desc.raw.pendingWorkflowTask;
+      const waitingMs = wft?.scheduledTime ? Date.now() - Number(wft.scheduledTime.seconds ?? 0) * 1000 : 0;
+      if (!report.activity && waitingMs > 5_000) report.note ??= 'waiting for a worker to pick up the job';
     } else if (execution === 'COMPLETED') {
       report.result = (await handle.result()) as JobResult;
       report.phase = report.result.status;

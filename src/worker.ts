@@ -23,7 +23,12 @@ let runtimeInstalled = false;
 export function installRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+  const logger = new DefaultLogger(level, (entry) => {
+    // The host queue has no workflows by design; the SDK's warning about it is noise.
+    if (entry.message.startsWith('No workflows registered')) return;
+    process.stderr.write(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}\n`);
+  });
+  Runtime.install({ logger, shutdownSignals: [] });
 }
 
 export interface DroverWorker {

@@ -1,0 +1,62 @@
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { DroverClient } from '../../client.js';
+import { dataPaths } from '../../config/paths.js';
+import { AppError } from '../../shared/errors.js';
+import { configFrom } from '../context.js';
+
+export function registerLogs(program: Command): void {
+  program
+    .command('logs <job>')
+    .description("print a job's log (agent output, validation, git); the log lives in the worker's data dir")
+    .option('-f, --follow', 'keep printing until the job ends')
+    .option('--json', 'print the raw JSON lines')
+    .action(async (jobId: string, flags: { follow?: boolean; json?: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const file = dataPaths(config.dataDir).jobLog(jobId);
+      if (!flags.follow && !existsSync(file)) {
+        throw new AppError('JobNotFound', `no log for ${jobId} at ${file} (logs live in the data dir of the worker that ran the job)`);
+      }
+      const render = (line: string) => (flags.json ? line : renderLine(line));
+      let offset = printFrom(file, 0, render);
+      if (!flags.follow) return;
+      const client = await DroverClient.connect(config);
+      try {
+        for (;;) {
+          const running = (await client.status(jobId)).execution === 'RUNNING';
+          offset = printFrom(file, offset, render);
+          if (!running) return;
+          await delay(500);
+        }
+      } finally {
+        await client.close();
+      }
+    });
+}
+
+/** Prints complete lines from `offset` on and returns the new offset. */
+function printFrom(file: string, offset: number, render: (line: string) => string): number {
+  if (!existsSync(file)) return offset;
+  const size = statSync(file).size;
+  if (size <= offset) return offset;
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(size - offset);
+  readSync(fd, buf, 0, buf.length, offset);
+  closeSync(fd);
+  const text = buf.toString('utf8');
+  const end = text.lastIndexOf('\n') + 1;
+  for (const line of text.slice(0, end).split('\n').filter(Boolean)) process.stdout.write(`${render(line)}\n`);
+  return offset + Buffer.byteLength(text.slice(0, end));
+}
+
+function renderLine(line: string): string {
+  try {
+    const e = JSON.parse(line) as { ts: string; source: string; stream?: string; type?: string; text: string; check?: string };
+    const tag = e.source === 'validate' && e.check ? `validate:${e.check}` : e.source;
+    const marker = e.type === 'question' ? '? ' : e.stream === 'stderr' ? '! ' : '';
+    return `${e.ts.slice(11, 19)} ${tag.padEnd(8)} ${marker}${e.text}`;
+  } catch {
+    return line;
+  }
+}

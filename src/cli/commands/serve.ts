@@ -1,0 +1,72 @@
+import { Connection } from '@temporalio/client';
+import type { DroverConfig } from '../../config/schema.js';
+import { dataPaths } from '../../config/paths.js';
+import { ensureTemporalCli } from '../../temporal/cli-binary.js';
+import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { ensureNamespaceSetup } from '../../temporal/namespace-setup.js';
+import { startWorker, type DroverWorker } from '../../worker.js';
+import { note } from '../output.js';
+
+export interface Embedded {
+  config: DroverConfig;
+  server: DevServer | undefined;
+  worker: DroverWorker;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded default: a dev server with UI (state in the data dir, so jobs survive restarts) and a worker.
+ * If a server already answers on the dev port, it is used instead of starting a second one.
+ */
+export async function startEmbedded(config: DroverConfig, opts: { headless?: boolean } = {}): Promise<Embedded> {
+  const address = `127.0.0.1:${config.dev.port}`;
+  let server: DevServer | undefined;
+  if (await answers(address)) {
+    note(`drover: using the Temporal server already running at ${address}`);
+    const c = await Connection.connect({ address });
+    await ensureNamespaceSetup(c, config.temporal.namespace).finally(() => c.close());
+  } else {
+    const bin = await ensureTemporalCli();
+    const paths = dataPaths(config.dataDir);
+    note(`drover: starting the Temporal dev server (state in ${paths.temporalDb()})`);
+    server = await startDevServer({
+      bin,
+      dbFile: paths.temporalDb(),
+      port: config.dev.port,
+      ...(opts.headless ? {} : { uiPort: config.dev.uiPort }),
+      namespace: config.temporal.namespace,
+      logFile: `${paths.temporalDb()}.log`,
+    });
+  }
+  const uiUrl = config.temporal.uiUrl ?? (opts.headless ? undefined : `http://localhost:${config.dev.uiPort}`);
+  const resolved: DroverConfig = { ...config, temporal: { ...config.temporal, address, ...(uiUrl ? { uiUrl } : {}) } };
+  const worker = await startWorker(resolved);
+  return {
+    config: resolved,
+    server,
+    worker,
+    async stop() {
+      await worker.shutdown();
+      await server?.stop();
+    },
+  };
+}
+
+async function answers(address: string): Promise<boolean> {
+  try {
+    const c = await Connection.connect({ address, connectTimeout: 1_000 });
+    await c.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => resolve(sig);
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}

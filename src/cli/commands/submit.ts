@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { withClient } from '../context.js';
+import { followJob } from '../follow.js';
+import { jobSpecFromFlags, type SubmitFlags } from '../job-args.js';
+import { note, printJson, renderReport, say } from '../output.js';
+import { exitCodeForReport } from './result.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerSubmit(program: Command): void {
+  program
+    .command('submit')
+    .description('submit a job; prints its id and UI link')
+    .option('-f, --file <job.yaml>', 'job file with the same fields as the flags')
+    .option('--repo <path|url>', 'git repository: a local path or a URL')
+    .option('--base <ref>', 'base branch, tag or commit (default: the repository HEAD)')
+    .option('--prompt <text>', 'what the agent should do')
+    .option('--prompt-file <file>', 'read the prompt from a file')
+    .option('--agent <kind>', 'agent backend (command)')
+    .option('--agent-command <shell>', 'for --agent command: the shell command to run')
+    .option('--env <KEY=VALUE>', 'non-secret variable for the agent (repeatable)', collect)
+    .option('--validate <shell>', 'validation command run after the agent (repeatable)', collect)
+    .option('--critic <shell>', 'critic command: gets the diff on stdin, prints {"approve":bool,"comments":"..."}')
+    .option('--max-revisions <n>', 'agent re-runs after failed validation or critic (default 2)')
+    .option('--message <text>', 'commit message (default: the first line of the prompt)')
+    .option('--id <job-id>', 'job id, also the workflow id (default: generated)')
+    .option('--idle-timeout <duration>', 'stop the agent after this long without output (default 5m)')
+    .option('--timeout <duration>', 'stop one agent run after this long (default 1h)')
+    .option('--answer-timeout <duration>', 'how long a question waits for an answer (default 24h)')
+    .option('--wait', 'follow the job until it ends; exit 0 only if it succeeded')
+    .option('--json', 'print JSON')
+    .action(async (flags: SubmitFlags & { wait?: boolean; json?: boolean }, cmd: Command) => {
+      const spec = jobSpecFromFlags(flags);
+      await withClient(cmd, async (client) => {
+        const { jobId, uiUrl } = await client.submit(spec);
+        if (!flags.wait) {
+          if (flags.json) printJson({ jobId, uiUrl });
+          else say(`${jobId}\n  ui:     ${uiUrl}\n  follow: drover status ${jobId} | drover logs ${jobId} -f`);
+          return;
+        }
+        note(`submitted ${jobId}\n  ui: ${uiUrl}`);
+        const report = await followJob(client, jobId);
+        if (flags.json) printJson(report);
+        else say(renderReport(report));
+        process.exitCode = exitCodeForReport(report);
+      });
+    });
+}
+

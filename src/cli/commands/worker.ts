@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { startWorker } from '../../worker.js';
+import { configFrom } from '../context.js';
+import { note, say } from '../output.js';
+import { untilSignal } from './serve.js';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker against TEMPORAL_ADDRESS (a dev server, a cluster or Temporal Cloud)')
+    .option('--worker-id <id>', 'stable worker id (default: kept in the data dir)')
+    .action(async (flags: { workerId?: string }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const worker = await startWorker({ ...config, ...(flags.workerId ? { workerId: flags.workerId } : {}) });
+      say(`worker ${worker.workerId} polling ${config.taskQueue} and ${worker.hostQueue} at ${config.temporal.address}`);
+      const sig = await Promise.race([untilSignal(), worker.done.then(() => 'worker stopped')]);
+      note(`drover: stopping worker (${sig}); running activities get ${config.worker.shutdownGrace}`);
+      await worker.shutdown();
+    });
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { AppError } from '../shared/errors.js';
+import { AGENT_KINDS, type JobSpecInput } from '../shared/schemas.js';
+
+export interface SubmitFlags {
+  file?: string;
+  repo?: string;
+  base?: string;
+  prompt?: string;
+  promptFile?: string;
+  agent?: string;
+  agentCommand?: string;
+  env?: string[];
+  validate?: string[];
+  critic?: string;
+  maxRevisions?: string;
+  message?: string;
+  id?: string;
+  idleTimeout?: string;
+  timeout?: string;
+  answerTimeout?: string;
+}
+
+/** Builds a job spec from a job file and flags (flags win). The schema validates it afterwards. */
+export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
+  const spec: Record<string, unknown> = f.file ? readJobFile(f.file) : {};
+  if (f.repo !== undefined) spec.repo = f.repo;
+  if (f.base !== undefined) spec.base = f.base;
+  if (f.id !== undefined) spec.id = f.id;
+  if (f.message !== undefined) spec.commitMessage = f.message;
+  if (f.prompt !== undefined && f.promptFile !== undefined) throw new AppError('InvalidInput', 'give --prompt or --prompt-file, not both');
+  if (f.prompt !== undefined) spec.prompt = f.prompt;
+  if (f.promptFile !== undefined) spec.prompt = readText(f.promptFile, 'prompt file');
+  if (typeof spec.promptFile === 'string') {
+    spec.prompt ??= readText(spec.promptFile, 'prompt file');
+    delete spec.promptFile;
+  }
+  if (f.agent !== undefined || f.agentCommand !== undefined || f.env?.length) {
+    const kind = f.agent ?? (spec.agent as { kind?: string } | undefined)?.kind ?? 'command';
+    if (!(AGENT_KINDS as readonly string[]).includes(kind)) {
+      throw new AppError('InvalidInput', `unknown agent kind "${kind}" (known: ${AGENT_KINDS.join(', ')})`);
+    }
+    const agent: Record<string, unknown> = { ...((spec.agent as object) ?? {}), kind };
+    if (f.agentCommand !== undefined) agent.command = f.agentCommand;
+    if (f.env?.length) agent.env = { ...((agent.env as object) ?? {}), ...parseEnv(f.env) };
+    spec.agent = agent;
+  }
+  if (Array.isArray(spec.validate)) spec.validate = spec.validate.map(normalizeStep);
+  if (f.validate?.length) spec.validate = [...((spec.validate as unknown[]) ?? []), ...f.validate.map(normalizeStep)];
+  if (f.critic !== undefined) spec.critic = { command: f.critic };
+  if (f.maxRevisions !== undefined) spec.maxRevisions = Number(f.maxRevisions);
+  const timeouts: Record<string, string> = { ...((spec.timeouts as object) ?? {}) };
+  if (f.idleTimeout) timeouts.agentIdle = f.idleTimeout;
+  if (f.timeout) timeouts.agentHard = f.timeout;
+  if (f.answerTimeout) timeouts.humanAnswer = f.answerTimeout;
+  if (Object.keys(timeouts).length) spec.timeouts = timeouts;
+  if (spec.agent === undefined) throw new AppError('InvalidInput', 'invalid job: agent: required (use --agent command --agent-command "...")');
+  return spec as unknown as JobSpecInput;
+}
+
+/** A validation step may be written as a bare command; its name is then the command itself. */
+function normalizeStep(step: unknown): unknown {
+  if (typeof step !== 'string') return step;
+  return { name: step.length > 60 ? `${step.slice(0, 57)}...` : step, command: step };
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new AppError('InvalidInput', `--env takes KEY=VALUE, got ${JSON.stringify(pair)}`);
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  );
+}
+
+function readJobFile(path: string): Record<string, unknown> {
+  const text = readText(path, 'job file');
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new AppError('InvalidInput', `job file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new AppError('InvalidInput', `job file ${path} must be a YAML mapping of job fields`);
+  }
+  return data as Record<string, unknown>;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new AppError('InvalidInput', `${what} not found: ${path}`);
+  }
+}

@@ -1,0 +1,56 @@
+import type { JobReport } from '../client.js';
+import type { JobResult } from '../shared/schemas.js';
+
+export const printJson = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+export const say = (text: string): void => void process.stdout.write(`${text}\n`);
+export const note = (text: string): void => void process.stderr.write(`${text}\n`);
+
+/** Aligned "key  value" lines, skipping empty values. */
+export function fields(rows: [string, string | number | null | undefined][]): string {
+  const shown = rows.filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const width = Math.max(...shown.map(([k]) => k.length));
+  return shown.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+export function renderReport(r: JobReport): string {
+  const s = r.status;
+  const lines = fields([
+    ['job', `${r.jobId} (${r.execution.toLowerCase()})`],
+    ['phase', r.phase],
+    ['question', s?.pendingQuestion],
+    ['answer with', s?.pendingQuestion ? `drover answer ${r.jobId} "<text>"` : undefined],
+    ['attempt', s ? `${s.attempt}, revision ${s.revision}` : undefined],
+    ['branch', s?.branch ?? r.result?.branch],
+    ['worker', s?.worker],
+    ['activity', r.activity ? `${r.activity.type} (attempt ${r.activity.attempt})${r.activity.progress ? `: ${r.activity.progress}` : ''}` : undefined],
+    ['last error', r.activity?.lastFailure],
+    ['note', r.note],
+    ['failure', r.failure ? `${r.failure.type}: ${r.failure.message}` : undefined],
+    ['ui', r.uiUrl],
+  ]);
+  return r.result ? `${lines}\n${renderResult(r.result)}` : lines;
+}
+
+export function renderResult(res: JobResult): string {
+  const files = res.files.map((f) => `  ${f.path} (+${f.added ?? '?'} -${f.deleted ?? '?'})`);
+  if (res.filesTruncated) files.push(`  ... and ${res.filesTruncated} more`);
+  const rounds = res.validations.map(
+    (round) =>
+      `  revision ${round.revision}: ${round.checks.map((c) => `${c.name} ${c.passed ? 'passed' : 'FAILED'}`).join(', ') || 'no checks'}` +
+      (round.critic ? `; critic ${round.critic.approve ? 'approved' : 'asked for changes'}` : ''),
+  );
+  return [
+    fields([
+      ['status', res.status],
+      ['commit', res.commit],
+      ['branch', res.branch],
+      ['base', res.baseCommit],
+      ['revisions', res.revisions],
+      ['attempts', res.attempts],
+      ['failure', res.failure ? `${res.failure.type}: ${res.failure.message}` : undefined],
+    ]),
+    ...(files.length ? ['files', ...files] : []),
+    ...(rounds.length ? ['validation', ...rounds] : []),
+    ...(res.questions.length ? ['questions', ...res.questions.map((q) => `  Q: ${q.question}\n  A: ${q.answer}`)] : []),
+  ].join('\n');
+}
