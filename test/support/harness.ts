@@ -1,5 +1,5 @@
 /** Test support: a real Temporal dev server, real git repositories, real workers on unique task queues. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,4 +92,48 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+export const REPO_ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command without blocking the event loop (an in-process worker must keep running meanwhile). */
+export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The drover CLI, as a user runs it, pointed at a test's server, queue and data dir. */
+export function drover(config: DroverConfig, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return run(process.execPath, [`${REPO_ROOT}/bin/drover.js`, ...args], {
+    env: {
+      TEMPORAL_ADDRESS: config.temporal.address,
+      DROVER_TASK_QUEUE: config.taskQueue,
+      DROVER_DATA_DIR: config.dataDir,
+      ...env,
+    },
+  });
+}
+
+/** A shell script agent in a temp dir; returns the path. */
+export function agentScript(body: string): string {
+  const path = join(tempDir('drover-agent-'), 'agent.sh');
+  writeFileSync(path, `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`, { mode: 0o755 });
+  return path;
 }

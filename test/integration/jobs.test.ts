@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { agentScript, git, makeRepo, startTestEnv, startTestServer, type TestEnv } from '../support/harness.js';
+
+describe('a job on a fresh local repo', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let env: TestEnv;
+  before(async () => {
+    server = await startTestServer();
+    env = await startTestEnv(server.address);
+  });
+  after(async () => {
+    await env?.stop();
+    await server?.stop();
+  });
+
+  it('edits, validates, commits with trailers to drover/<id> in the origin, and removes the worktree', async () => {
+    const repo = makeRepo();
+    const { jobId } = await env.client.submit({
+      repo,
+      prompt: 'Say hello to the world in hello.txt',
+      agent: { kind: 'command', command: 'echo "hello world" > hello.txt && echo edited' },
+      validate: [{ name: 'has-world', command: 'grep -q world hello.txt' }],
+    });
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'succeeded');
+    assert.equal(result.branch, `drover/${jobId}`);
+    assert.ok(result.commit);
+    assert.deepEqual(result.files, [{ path: 'hello.txt', added: 1, deleted: 1 }]);
+    assert.equal(result.validations.length, 1);
+    assert.equal(result.validations[0]?.checks[0]?.passed, true);
+
+    // The branch is in the original repository, one commit on top of main, with the three trailers.
+    const main = git(repo, 'rev-parse', 'main');
+    assert.equal(git(repo, 'rev-parse', `drover/${jobId}`), result.commit);
+    assert.equal(git(repo, 'rev-list', '--count', `main..drover/${jobId}`), '1');
+    assert.equal(result.baseCommit, main);
+    const body = git(repo, 'log', '-1', '--format=%B', `drover/${jobId}`);
+    assert.match(body, new RegExp(`^Drover-Job: ${jobId}$`, 'm'));
+    assert.match(body, /^Drover-Agent: command$/m);
+    assert.match(body, new RegExp(`^Drover-Base: ${main}$`, 'm'));
+    assert.equal(git(repo, 'show', `drover/${jobId}:hello.txt`), 'hello world');
+    assert.doesNotMatch(git(repo, 'show', '--stat', '--format=', `drover/${jobId}`), /\.drover/);
+
+    // The worktree is gone; the working copy of the origin is untouched.
+    assert.equal(existsSync(`${env.config.dataDir}/worktrees/${jobId}`), false);
+    assert.equal(git(repo, 'status', '--porcelain'), '');
+  });
+
+  it('re-runs the agent with the failure output when validation fails, and lists both rounds', async () => {
+    const repo = makeRepo();
+    // First run writes a wrong answer; the re-run reads the feedback (which carries the check's output) and fixes it.
+    const agent = agentScript(`
+if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q "want 42" "$DROVER_FEEDBACK_FILE" && grep -q "want 42" "$DROVER_PROMPT_FILE"; then
+  echo 42 > answer.txt
+else
+  echo 41 > answer.txt
+fi`);
+    const { jobId } = await env.client.submit({
+      repo,
+      prompt: 'Write the answer to answer.txt',
+      agent: { kind: 'command', argv: ['bash', agent] },
+      validate: [{ name: 'answer', command: 'test "$(cat answer.txt)" = 42 || { echo "got $(cat answer.txt), want 42"; exit 3; }' }],
+    });
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'succeeded');
+    assert.equal(result.revisions, 1);
+    assert.equal(result.validations.length, 2);
+    const [first, second] = result.validations;
+    assert.equal(first?.checks[0]?.passed, false);
+    assert.equal(first?.checks[0]?.exitCode, 3);
+    assert.match(first?.checks[0]?.outputTail ?? '', /got 41, want 42/);
+    assert.equal(second?.checks[0]?.passed, true);
+    assert.equal(git(repo, 'show', `drover/${jobId}:answer.txt`), '42');
+  });
+
+  it('fails with the rounds listed when validation never passes within maxRevisions', async () => {
+    const repo = makeRepo();
+    const { jobId } = await env.client.submit({
+      repo,
+      prompt: 'Break things',
+      agent: { kind: 'command', command: 'echo broken > broken.txt' },
+      validate: [{ name: 'never', command: 'echo nope; exit 1' }],
+      maxRevisions: 1,
+    });
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'failed');
+    assert.equal(result.failure?.type, 'ValidationFailed');
+    assert.equal(result.validations.length, 2);
+    assert.equal(result.commit, null);
+    assert.throws(() => git(repo, 'rev-parse', '--verify', '--quiet', `drover/${jobId}`));
+  });
+
+  it('runs the critic with the diff on stdin and revises when it asks for changes', async () => {
+    const repo = makeRepo();
+    const critic = agentScript(`
+diff=$(cat)
+if grep -q "^+polite" <<<"$diff"; then echo '{"approve": true, "comments": "fine"}'; else echo '{"approve": false, "comments": "say it politely"}'; fi`);
+    const agent = agentScript(`
+if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q politely "$DROVER_FEEDBACK_FILE"; then echo polite > tone.txt; else echo rude > tone.txt; fi`);
+    const { jobId } = await env.client.submit({
+      repo,
+      prompt: 'Set the tone',
+      agent: { kind: 'command', argv: ['bash', agent] },
+      critic: { command: `bash ${critic}` },
+    });
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'succeeded');
+    assert.equal(result.revisions, 1);
+    assert.deepEqual(result.validations.map((r) => r.critic?.approve), [false, true]);
+    assert.equal(git(repo, 'show', `drover/${jobId}:tone.txt`), 'polite');
+  });
+
+  it('reports no_changes and makes no commit when the agent changes nothing', async () => {
+    const repo = makeRepo();
+    const { jobId } = await env.client.submit({ repo, prompt: 'Look, do not touch', agent: { kind: 'command', command: 'cat README.md' } });
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'no_changes');
+    assert.equal(result.commit, null);
+    assert.throws(() => git(repo, 'rev-parse', '--verify', '--quiet', `drover/${jobId}`));
+  });
+
+  it('uses a base branch other than HEAD', async () => {
+    const repo = makeRepo();
+    git(repo, 'checkout', '-q', '-b', 'feature');
+    git(repo, 'commit', '-q', '--allow-empty', '-m', 'feature work');
+    const featureSha = git(repo, 'rev-parse', 'feature');
+    git(repo, 'checkout', '-q', 'main');
+    const { jobId } = await env.client.submit({ repo, base: 'feature', prompt: 'Add a file', agent: { kind: 'command', command: 'echo x > x.txt' } });
+    const result = await env.client.result(jobId);
+    assert.equal(result.baseCommit, featureSha);
+    assert.equal(git(repo, 'rev-parse', `drover/${jobId}~1`), featureSha);
+  });
+});
