@@ -62,6 +62,10 @@ export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv =
     namespace: config.temporal.namespace,
     shutdownGraceTime: config.worker.shutdownGrace,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // Cancellation reaches an activity only through a heartbeat response; the SDK's default throttle
+    // (0.8 x heartbeat timeout) would delay a cancel by up to 24 s.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
   };
   const shared = await Worker.create({
     ...common,

@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 export function keepHeartbeating(details: () => unknown = () => undefined): () => void {
   const ctx = Context.current();
   const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 30_000;
-  const everyMs = Math.max(500, Math.min(5_000, Math.floor(timeoutMs / 3)));
+  const everyMs = Math.max(250, Math.min(1_000, Math.floor(timeoutMs / 3)));
   ctx.heartbeat(details());
   const timer = setInterval(() => ctx.heartbeat(details()), everyMs);
   return () => clearInterval(timer);
