@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DroverClient } from '../../src/client.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import { agentScript, git, isAlive, makeRepo, REPO_ROOT, startTestEnv, startTestServer, tempDir, testConfig, waitFor } from '../support/harness.js';
+import type { DroverConfig } from '../../src/config/schema.js';
+
+/** A worker in its own process, so it can be killed with SIGKILL like a crashed machine. */
+function workerProcess(config: DroverConfig, workerId: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId], {
+    env: { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, DROVER_TASK_QUEUE: config.taskQueue, DROVER_DATA_DIR: config.dataDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve(child));
+    child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+  });
+}
+
+describe('durability', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  it('survives kill -9 of the worker during the agent run: a new worker completes the job with one commit', async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.stop());
+    const config = testConfig(server.address);
+    const client = await DroverClient.connect(config);
+    cleanups.push(() => client.close());
+    const marks = tempDir('drover-marks-');
+    // The first run records its pid and hangs; a re-run finds the record and finishes at once.
+    const agent = agentScript(`
+if [ -f "$MARKS/first.pid" ]; then echo rerun >> "$MARKS/runs"; echo done > result.txt; exit 0; fi
+echo $$ > "$MARKS/first.pid"
+echo first >> "$MARKS/runs"
+sleep 600`);
+
+    const first = await workerProcess(config, 'box-1');
+    cleanups.push(async () => first.kill('SIGKILL'));
+    const repo = makeRepo();
+    const { jobId } = await client.submit({
+      repo,
+      prompt: 'Survive a crash',
+      agent: { kind: 'command', argv: ['bash', agent], env: { MARKS: marks } },
+      timeouts: { heartbeat: '3s' },
+    });
+    const firstPid = await waitFor('the first agent run', () =>
+      existsSync(join(marks, 'first.pid')) ? Number(readFileSync(join(marks, 'first.pid'), 'utf8')) : undefined,
+    );
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    assert.ok(isAlive(firstPid), 'the orphaned agent outlives its worker until the retry cleans it up');
+
+    // Same worker id (same machine restarting): it owns the worktree's queue.
+    const second = await workerProcess(config, 'box-1');
+    cleanups.push(async () => second.kill('SIGTERM'));
+    const result = await client.result(jobId);
+    assert.equal(result.status, 'succeeded');
+    assert.equal(git(repo, 'rev-list', '--count', `main..drover/${jobId}`), '1');
+    assert.equal(git(repo, 'show', `drover/${jobId}:result.txt`), 'done');
+    assert.deepEqual(readFileSync(join(marks, 'runs'), 'utf8').trim().split('\n'), ['first', 'rerun']);
+    assert.equal(isAlive(firstPid), false, 'the retry killed the orphaned first run');
+  });
+
+  it('keeps a job waiting for an answer across a dev server restart (same db file), then completes it', async () => {
+    const port = await freePort();
+    let server = await startTestServer({ port });
+    const dbFile = server.dbFile;
+    cleanups.push(() => server.stop());
+    const env = await startTestEnv(server.address);
+    cleanups.push(() => env.stop());
+    const agent = agentScript(`
+if [ -z "\${DROVER_ANSWER_FILE:-}" ]; then printf '{"question": "Proceed?"}' > .drover/question.json; exit 0; fi
+cp "$DROVER_ANSWER_FILE" answer.txt`);
+    const repo = makeRepo();
+    const { jobId } = await env.client.submit({ repo, prompt: 'Ask first', agent: { kind: 'command', argv: ['bash', agent] } });
+    await waitFor('the question', async () => (await env.client.status(jobId)).status?.pendingQuestion ?? undefined);
+
+    await server.stop();
+    server = await startTestServer({ port, dbFile });
+    const client = await DroverClient.connect(env.config);
+    cleanups.push(() => client.close());
+    const report = await waitFor('the restarted server to serve the job', async () => {
+      const r = await client.status(jobId).catch(() => undefined);
+      return r?.status ? r : undefined;
+    });
+    assert.equal(report.execution, 'RUNNING');
+    assert.equal(report.status?.pendingQuestion, 'Proceed?');
+
+    await client.answer(jobId, 'yes, go ahead');
+    const result = await client.result(jobId);
+    assert.equal(result.status, 'succeeded');
+    assert.equal(git(repo, 'show', `drover/${jobId}:answer.txt`), 'yes, go ahead');
+  });
+});
