@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { prepareJob } from '../../client.js';
 import { withClient } from '../context.js';
 import { followJob } from '../follow.js';
 import { jobSpecFromFlags, type SubmitFlags } from '../job-args.js';
@@ -30,7 +31,8 @@ export function registerSubmit(program: Command): void {
     .option('--wait', 'follow the job until it ends; exit 0 only if it succeeded')
     .option('--json', 'print JSON')
     .action(async (flags: SubmitFlags & { wait?: boolean; json?: boolean }, cmd: Command) => {
-      const spec = jobSpecFromFlags(flags);
+      // Validate before connecting, so bad input gets its own error even when no server runs.
+      const spec = await prepareJob(jobSpecFromFlags(flags));
       await withClient(cmd, async (client) => {
         const { jobId, uiUrl } = await client.submit(spec);
         if (!flags.wait) {
