@@ -1,0 +1,58 @@
+/**
+ * Records workflow histories for the replay test: `node --import tsx test/support/record-histories.ts`.
+ * Run it when the workflow changes on purpose (with patched() for running jobs), and commit the new files
+ * beside the old ones: old histories must keep replaying.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
+import { agentScript, makeRepo, run, startTestEnv, startTestServer, waitFor } from './harness.js';
+
+const OUT = new URL('../fixtures/histories/', import.meta.url).pathname;
+const version = process.argv[2] ?? 'v1';
+
+const server = await startTestServer();
+const env = await startTestEnv(server.address);
+try {
+  mkdirSync(OUT, { recursive: true });
+  const save = async (name: string, jobId: string) => {
+    // The JSON the real CLI prints is what users export too; the replayer reads it as is.
+    const shown = await run(await ensureTemporalCli(), ['workflow', 'show', '--address', server.address, '-w', jobId, '--output', 'json']);
+    if (shown.code !== 0) throw new Error(shown.stderr);
+    writeFileSync(`${OUT}/${version}-${name}.json`, shown.stdout);
+    console.log(`recorded ${version}-${name}.json (${(JSON.parse(shown.stdout).events as unknown[]).length} events)`);
+  };
+
+  const simple = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Edit hello.txt',
+    agent: { kind: 'command', command: 'echo edited > hello.txt' },
+    validate: [{ name: 'check', command: 'grep -q edited hello.txt' }],
+  });
+  await env.client.result(simple.jobId);
+  await save('succeeded', simple.jobId);
+
+  const asking = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Ask, then revise once after a failing check',
+    agent: {
+      kind: 'command',
+      argv: ['bash', agentScript(`
+if [ -z "\${DROVER_ANSWER_FILE:-}" ]; then printf '{"question": "Which?"}' > .drover/question.json; exit 0; fi
+if [ -n "\${DROVER_FEEDBACK_FILE:-}" ]; then cp "$DROVER_ANSWER_FILE" out.txt; else echo wrong > out.txt; fi`)],
+    },
+    validate: [{ name: 'check', command: 'grep -q right out.txt' }],
+  });
+  await waitFor('the question', async () => (await env.client.status(asking.jobId)).status?.pendingQuestion ?? undefined);
+  await env.client.answer(asking.jobId, 'right');
+  await env.client.result(asking.jobId);
+  await save('ask-revise', asking.jobId);
+
+  const cancelled = await env.client.submit({ repo: makeRepo(), prompt: 'Hang', agent: { kind: 'command', command: 'echo started; sleep 600' } });
+  await waitFor('the agent', async () => (await env.client.status(cancelled.jobId)).activity?.type === 'runAgent' || undefined);
+  await env.client.cancel(cancelled.jobId);
+  await env.client.result(cancelled.jobId).catch(() => undefined);
+  await save('cancelled', cancelled.jobId);
+} finally {
+  await env.stop();
+  await server.stop();
+}
