@@ -97,4 +97,46 @@ cp "$DROVER_ANSWER_FILE" answer.txt`);
     assert.equal(result.status, 'succeeded');
     assert.equal(git(repo, 'show', `drover/${jobId}:answer.txt`), 'yes, go ahead');
   });
+
+  it('starts the job over on another worker when the one holding the worktree is gone, and says so in the history', async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.stop());
+    const config = testConfig(server.address);
+    const client = await DroverClient.connect(config);
+    cleanups.push(() => client.close());
+    const marks = tempDir('drover-marks-');
+    const agent = agentScript(`
+echo "$DROVER_WORKTREE" >> "$MARKS/runs"
+if [ "$(wc -l < "$MARKS/runs")" -lt 2 ]; then sleep 600; fi
+echo moved > moved.txt`);
+
+    const doomed = await workerProcess(config, 'box-a');
+    cleanups.push(async () => doomed.kill('SIGKILL'));
+    const repo = makeRepo();
+    const { jobId } = await client.submit({
+      repo,
+      prompt: 'Move house',
+      agent: { kind: 'command', argv: ['bash', agent], env: { MARKS: marks } },
+      timeouts: { heartbeat: '2s', workerPickup: '3s' },
+    });
+    await waitFor('the first run', () => existsSync(join(marks, 'runs')) || undefined);
+    doomed.kill('SIGKILL');
+    await new Promise((r) => doomed.once('exit', r));
+
+    // A different machine: it cannot take box-a's tasks, so the job must start over on it.
+    const other = await workerProcess({ ...config, dataDir: tempDir('drover-data-b-') }, 'box-b');
+    cleanups.push(async () => other.kill('SIGTERM'));
+    const result = await client.result(jobId);
+    assert.equal(result.status, 'succeeded');
+    assert.equal(result.attempts, 2);
+    assert.equal(git(repo, 'rev-list', '--count', `main..drover/${jobId}`), '1');
+    assert.equal(git(repo, 'show', `drover/${jobId}:moved.txt`), 'moved');
+
+    const history = await client.handle(jobId).fetchHistory();
+    const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes);
+    const summaries = await Promise.all(
+      timers.map((e) => (e.userMetadata?.summary ? client.client.options.loadedDataConverter.payloadConverter.fromPayload<string>(e.userMetadata.summary) : '')),
+    );
+    assert.ok(summaries.some((s) => /worker box-a is gone; starting the job over \(attempt 2\)/.test(s)), summaries.join(' | '));
+  });
 });
