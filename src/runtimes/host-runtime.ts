@@ -64,6 +64,9 @@ function exec(spec: ExecSpec): Promise<ExecResult> {
       // Whatever the agent left running in its group dies with it.
       killGroup(child.pid, 'SIGKILL');
       splitters.forEach((s) => s.end());
+      // A grandchild that left the group may still hold the pipes; let go of them.
+      child.stdout.destroy();
+      child.stderr.destroy();
       resolve({ exitCode: code, signal, end, durationMs: Date.now() - started });
     };
     child.on('error', (err) => {

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createHostRuntime } from '../../src/runtimes/host-runtime.js';
+import { lineSplitter } from '../../src/runtimes/line-splitter.js';
+import { isAlive } from '../support/harness.js';
+
+const rt = createHostRuntime();
+// HOME points nowhere so bash (which sources ~/.bashrc when its stdin is a socket) prints nothing of its own.
+const base = { cwd: '/tmp', env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent' } };
+
+describe('host runtime', () => {
+  it('runs a process, feeds stdin, splits stdout and stderr into lines and returns the exit code', async () => {
+    const lines: string[] = [];
+    const r = await rt.exec({ ...base, argv: ['bash', '-c', 'read x; echo "got $x"; echo oops >&2; exit 3'], stdin: 'hi\n', onLine: (s, l) => lines.push(`${s}:${l}`) });
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.end, 'exit');
+    assert.deepEqual(lines.sort(), ['stderr:oops', 'stdout:got hi']);
+  });
+  it('kills a silent process with the idle watchdog, children included', async () => {
+    let child = 0;
+    const r = await rt.exec({ ...base, argv: ['bash', '-c', 'sleep 60 & echo $!; wait'], idleTimeoutMs: 300, onLine: (_s, l) => (child = Number(l)) });
+    assert.equal(r.end, 'idle');
+    assert.ok(r.durationMs < 5_000);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(isAlive(child), false, 'the child in the process group is gone');
+  });
+  it('enforces the hard timeout even when the process keeps printing', async () => {
+    const r = await rt.exec({ ...base, argv: ['bash', '-c', 'while true; do echo tick; sleep 0.05; done'], idleTimeoutMs: 1_000, hardTimeoutMs: 400 });
+    assert.equal(r.end, 'timeout');
+  });
+  it('stops on abort and reports cancelled', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const r = await rt.exec({ ...base, argv: ['sleep', '30'], signal: ac.signal });
+    assert.equal(r.end, 'cancelled');
+    assert.ok(r.durationMs < 3_000);
+  });
+  it('returns even when a grandchild keeps the output pipes open', async () => {
+    const r = await rt.exec({ ...base, argv: ['bash', '-c', '(setsid sleep 30 &) ; echo done'] });
+    assert.equal(r.exitCode, 0);
+    assert.ok(r.durationMs < 3_000);
+  });
+  it('finds and kills tagged leftovers', async () => {
+    const p = rt.exec({ ...base, argv: ['sleep', '30'], tag: 'unit-test-tag' });
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal(await rt.killTagged('unit-test-tag'), 1);
+    const r = await p;
+    assert.equal(r.signal, 'SIGKILL');
+  });
+});
+
+describe('line splitter', () => {
+  it('joins chunks, strips CR and flushes the last partial line', () => {
+    const out: string[] = [];
+    const s = lineSplitter((l) => out.push(l));
+    s.push('a\r\nb');
+    s.push('c\nd');
+    s.end();
+    assert.deepEqual(out, ['a', 'bc', 'd']);
+  });
+});
