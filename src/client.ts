@@ -33,6 +33,8 @@ export interface JobReport {
   failure?: { type: string; message: string };
   /** The running activity and the one-line progress from its last heartbeat. */
   activity?: { type: string; attempt: number; progress?: string; lastFailure?: string };
+  /** The question the job waits on, from the status query or (no worker running) the workflow's memo. */
+  pendingQuestion?: string;
   /** Why the job is not moving, when Drover can tell. */
   note?: string;
 }
@@ -128,7 +130,12 @@ export class DroverClient {
         .withDeadline(Date.now() + 5_000, () => handle.query(statusQuery))
         .catch(() => undefined);
       if (report.status) report.phase = report.status.phase;
-      else report.note = 'no worker answered the status query; is a worker running on this task queue?';
+      else {
+        report.note = 'no worker answered the status query; is a worker running on this task queue?';
+        const memo = desc.memo as { pendingQuestion?: string } | undefined;
+        if (memo?.pendingQuestion) report.pendingQuestion = memo.pendingQuestion;
+      }
+      report.pendingQuestion ??= report.status?.pendingQuestion ?? undefined;
       const wft = desc.raw.pendingWorkflowTask;
       const waitingMs = wft?.scheduledTime ? Date.now() - Number(wft.scheduledTime.seconds ?? 0) * 1000 : 0;
       if (!report.activity && waitingMs > 5_000) report.note ??= 'waiting for a worker to pick up the job';
@@ -157,7 +164,9 @@ export class DroverClient {
   }
 
   async cancel(jobId: string): Promise<void> {
-    await this.handle(jobId).cancel().catch((err) => rethrowNotFound(err, jobId));
+    const desc = await this.handle(jobId).describe().catch((err) => rethrowNotFound(err, jobId));
+    if (desc.status.name !== 'RUNNING') throw new AppError('InvalidInput', `job ${jobId} has already ended (${desc.status.name.toLowerCase()})`);
+    await this.handle(jobId).cancel();
   }
 
   /** Waits for the job to close and returns its result (or throws its failure). */
@@ -168,10 +177,13 @@ export class DroverClient {
   async list(filter: { status?: string; repo?: string; limit?: number } = {}): Promise<JobListItem[]> {
     const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`, `TaskQueue = '${quote(this.config.taskQueue)}'`];
     if (filter.status) clauses.push(`DroverStatus = '${quote(filter.status)}'`);
-    if (filter.repo) clauses.push(`DroverRepo = '${quote(repoSlug(filter.repo))}'`);
+    if (filter.repo) clauses.push(`DroverRepo = '${quote(repoSlug(isLocalRepo(filter.repo) ? resolve(filter.repo) : filter.repo))}'`);
     const items: JobListItem[] = [];
     for await (const wf of this.client.workflow.list({ query: clauses.join(' AND ') })) {
-      const phase = wf.typedSearchAttributes.get(DroverStatus) ?? 'unknown';
+      const running = wf.status.name === 'RUNNING';
+      const recorded = wf.typedSearchAttributes.get(DroverStatus) ?? 'unknown';
+      // A terminated job never updated its attribute; show how it really ended.
+      const phase = running || TERMINAL_PHASES.has(recorded) ? recorded : wf.status.name.toLowerCase();
       const item: JobListItem = {
         jobId: wf.workflowId,
         execution: wf.status.name,
@@ -180,11 +192,14 @@ export class DroverClient {
         agent: wf.typedSearchAttributes.get(DroverAgent) ?? '',
         startTime: wf.startTime.toISOString(),
       };
-      if (phase === 'waiting_for_human' && wf.status.name === 'RUNNING') {
-        const view = await this.client
-          .withDeadline(Date.now() + 3_000, () => this.handle(wf.workflowId).query(statusQuery))
-          .catch(() => undefined);
-        item.question = view?.pendingQuestion ?? null;
+      if (phase === 'waiting_for_human' && running) {
+        const memo = (await wf.memo) as { pendingQuestion?: string } | undefined;
+        item.question =
+          memo?.pendingQuestion ??
+          (await this.client
+            .withDeadline(Date.now() + 3_000, () => this.handle(wf.workflowId).query(statusQuery))
+            .then((view) => view.pendingQuestion)
+            .catch(() => null));
       }
       items.push(item);
       if (items.length >= (filter.limit ?? 100)) break;
@@ -218,6 +233,7 @@ export function newJobId(now = new Date()): string {
 
 const isLocalRepo = (repo: string) => repo.startsWith('file://') || (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[^/]+@[^/]+:/.test(repo));
 const quote = (s: string) => s.replace(/'/g, "\\'");
+const TERMINAL_PHASES = new Set<string>(['succeeded', 'failed', 'no_changes', 'cancelled']);
 const firstLine = (s: string, max: number) => {
   const line = s.trim().split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;

@@ -8,6 +8,7 @@ import { createHostRuntime } from './runtimes/host-runtime.js';
 import { hostQueueFor } from './shared/ids.js';
 import { AppError } from './shared/errors.js';
 import { resolveWorkerId } from './worker-id.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -41,6 +42,16 @@ export interface DroverWorker {
 
 export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv = process.env): Promise<DroverWorker> {
   installRuntime();
+  const unlock = lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, env, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock: () => void): Promise<DroverWorker> {
   const paths = dataPaths(config.dataDir);
   const workerId = resolveWorkerId(config.workerId, paths.workerIdFile());
   const hostQueue = hostQueueFor(config.taskQueue, workerId);
@@ -56,12 +67,12 @@ export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv =
     hostQueue,
     runtime: createHostRuntime(),
     baseEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+    maxConcurrentAgents: config.worker.maxConcurrentAgents,
   });
   const common = {
     connection,
     namespace: config.temporal.namespace,
     shutdownGraceTime: config.worker.shutdownGrace,
-    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // Cancellation reaches an activity only through a heartbeat response; the SDK's default throttle
     // (0.8 x heartbeat timeout) would delay a cancel by up to 24 s.
     maxHeartbeatThrottleInterval: '1s',
@@ -73,15 +84,26 @@ export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv =
     identity: `${workerId}/shared`,
     workflowBundle: await workflowBundle(),
     activities: { prepareWorkspace: activities.prepareWorkspace },
+    maxConcurrentActivityTaskExecutions: 4,
   });
-  const host = await Worker.create({ ...common, taskQueue: hostQueue, identity: `${workerId}/host`, activities });
-  const done = Promise.all([shared.run(), host.run()]).then(
-    () => connection.close(),
-    async (err) => {
-      await connection.close().catch(() => undefined);
-      throw err;
-    },
-  );
+  // Every task on the host queue belongs to a job whose worktree is here: take them all at once (agents are
+  // bounded inside runAgent), so a long queue never looks like a dead worker.
+  const host = await Worker.create({
+    ...common,
+    taskQueue: hostQueue,
+    identity: `${workerId}/host`,
+    activities,
+    maxConcurrentActivityTaskExecutions: 1000,
+  });
+  const done = Promise.all([shared.run(), host.run()])
+    .then(
+      () => connection.close(),
+      async (err) => {
+        await connection.close().catch(() => undefined);
+        throw err;
+      },
+    )
+    .finally(unlock);
   const shutdown = async () => {
     for (const w of [shared, host]) if (w.getState() === 'RUNNING') w.shutdown();
     await done.catch(() => undefined);

@@ -1,15 +1,18 @@
 import * as git from '../git/git.js';
 import type { CommitInput, CommitOutput } from '../shared/schemas.js';
-import type { ActivityDeps } from './deps.js';
+import type { ActivityContext } from './deps.js';
+import { requireWorktree } from './workspace.js';
 import { withHeartbeat } from './heartbeat.js';
 import { openJobLog } from './job-log.js';
 
-export function createCommitActivities(deps: ActivityDeps) {
+export function createCommitActivities(deps: ActivityContext) {
   return {
     /** Commits with provenance trailers and publishes the branch to the origin. Nothing changed: no commit. */
     async commitChanges(input: CommitInput): Promise<CommitOutput> {
       const log = openJobLog(deps.paths.jobLog(input.jobId));
-      return withHeartbeat(async () => {
+      await requireWorktree(input.worktree);
+      const mirror = deps.paths.mirror(input.repo);
+      return withHeartbeat(() => deps.lockMirror(mirror, async () => {
         const commit = await git.commitAll({
           worktree: input.worktree,
           base: input.baseCommit,
@@ -20,11 +23,11 @@ export function createCommitActivities(deps: ActivityDeps) {
           log({ source: 'git', text: 'no changes; nothing committed' });
           return { commit: null, files: [], filesTruncated: 0 };
         }
-        await git.pushBranch(deps.paths.mirror(input.repo), input.branch);
+        await git.pushBranch(mirror, input.branch);
         const { files, truncated } = await git.changedFiles(input.worktree, input.baseCommit, commit);
         log({ source: 'git', text: `committed ${commit} on ${input.branch} (${files.length + truncated} files)` });
         return { commit, files, filesTruncated: truncated };
-      });
+      }));
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { DataPaths } from '../config/paths.js';
 import type { Runtime } from '../runtimes/runtime.js';
+import type { Redact } from './redact.js';
 
 export interface ActivityDeps {
   paths: DataPaths;
@@ -9,4 +10,13 @@ export interface ActivityDeps {
   runtime: Runtime;
   /** The worker's environment, passed on to agents (credentials live here, never in the job). */
   baseEnv: Record<string, string>;
+  /** How many agents may run at once on this worker. */
+  maxConcurrentAgents: number;
+}
+
+/** What the activity factories share: deps plus per-worker helpers. */
+export interface ActivityContext extends ActivityDeps {
+  redact: Redact;
+  /** Serializes git work on one mirror inside this worker. */
+  lockMirror: <T>(mirror: string, work: () => Promise<T>) => Promise<T>;
 }

@@ -1,18 +1,24 @@
 import { createAgentActivities } from './agent.js';
 import { createCommitActivities } from './commit.js';
-import type { ActivityDeps } from './deps.js';
+import type { ActivityContext, ActivityDeps } from './deps.js';
+import { createKeyLock } from './key-lock.js';
+import { createRedactor } from './redact.js';
 import { failuresMapped } from './to-failure.js';
 import { createValidationActivities } from './validate.js';
 import { createWorkspaceActivities } from './workspace.js';
 
 /** Activity names are wire names (they are in every history): renaming one breaks running jobs. */
 export function createActivities(deps: ActivityDeps) {
-  return failuresMapped({
-    ...createWorkspaceActivities(deps),
-    ...createAgentActivities(deps),
-    ...createValidationActivities(deps),
-    ...createCommitActivities(deps),
-  });
+  const ctx: ActivityContext = { ...deps, redact: createRedactor(deps.baseEnv), lockMirror: createKeyLock() };
+  return failuresMapped(
+    {
+      ...createWorkspaceActivities(ctx),
+      ...createAgentActivities(ctx),
+      ...createValidationActivities(ctx),
+      ...createCommitActivities(ctx),
+    },
+    ctx.redact,
+  );
 }
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps.js';

@@ -1,29 +1,36 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { AppError, ERROR_POLICY } from '../shared/errors.js';
+import { redactDeep, type Redact } from './redact.js';
+
+const keep: Redact = (text) => text;
 
 /** The one place where errors become Temporal failures; the error table decides retryability. */
-export function toFailure(err: unknown): Error {
+export function toFailure(err: unknown, redact: Redact = keep): Error {
   if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
   if (err instanceof AppError) {
     return ApplicationFailure.create({
       type: err.type,
-      message: err.message,
+      message: redact(err.message),
       nonRetryable: !ERROR_POLICY[err.type].retryable,
-      details: err.details ? [err.details] : [],
+      details: err.details ? [redactDeep(err.details, redact)] : [],
     });
   }
-  return ApplicationFailure.create({ type: 'Unexpected', message: String((err as Error)?.message ?? err), nonRetryable: false });
+  const message = redact(String((err as Error)?.message ?? err));
+  return ApplicationFailure.create({ type: 'Unexpected', message, nonRetryable: false });
 }
 
-/** Wraps each activity so every thrown error goes through toFailure. */
-export function failuresMapped<T extends Record<string, (...args: never[]) => Promise<unknown>>>(acts: T): T {
+/**
+ * Wraps each activity so that every thrown error goes through toFailure and every result is redacted: both
+ * end up in workflow history.
+ */
+export function failuresMapped<T extends Record<string, (...args: never[]) => Promise<unknown>>>(acts: T, redact: Redact = keep): T {
   const out: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(acts)) {
     out[name] = async (...args: never[]) => {
       try {
-        return await fn(...args);
+        return redactDeep(await fn(...args), redact);
       } catch (err) {
-        throw toFailure(err);
+        throw toFailure(err, redact);
       }
     };
   }

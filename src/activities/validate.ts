@@ -1,21 +1,26 @@
 import { Context } from '@temporalio/activity';
+import { z } from 'zod';
 import { CancelledFailure } from '@temporalio/common';
 import * as git from '../git/git.js';
 import { durationMs } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
 import { CriticVerdict, type CriticInput, type ValidateInput, type ValidationCheck } from '../shared/schemas.js';
-import type { ActivityDeps } from './deps.js';
+import type { ActivityContext } from './deps.js';
+import { requireWorktree } from './workspace.js';
 import { withHeartbeat } from './heartbeat.js';
 import { openJobLog } from './job-log.js';
 import { tailBuffer } from './tail-buffer.js';
 
 const OUTPUT_TAIL = 1_500;
+const COMMENTS_LIMIT = 4_000;
+const RawVerdict = z.object({ approve: z.boolean(), comments: z.string().default('') });
 
-export function createValidationActivities(deps: ActivityDeps) {
+export function createValidationActivities(deps: ActivityContext) {
   return {
     /** Runs every check in the worktree. A failing check is a result, not an error. */
     async runValidations(input: ValidateInput): Promise<ValidationCheck[]> {
       const log = openJobLog(deps.paths.jobLog(input.jobId));
+      await requireWorktree(input.worktree);
       return withHeartbeat(async () => {
         const checks: ValidationCheck[] = [];
         for (const step of input.steps) {
@@ -44,6 +49,7 @@ export function createValidationActivities(deps: ActivityDeps) {
     /** The critic gets the diff on stdin and prints {"approve": bool, "comments": "..."}. */
     async runCritic(input: CriticInput): Promise<CriticVerdict> {
       const log = openJobLog(deps.paths.jobLog(input.jobId));
+      await requireWorktree(input.worktree);
       return withHeartbeat(async () => {
         const diff = await git.stagedDiff(input.worktree, input.baseCommit);
         const stdout: string[] = [];
@@ -73,8 +79,8 @@ export function createValidationActivities(deps: ActivityDeps) {
 export function parseVerdict(lines: string[]): CriticVerdict {
   for (const line of [...lines].reverse()) {
     try {
-      const v = CriticVerdict.safeParse(JSON.parse(line));
-      if (v.success) return v.data;
+      const v = RawVerdict.safeParse(JSON.parse(line));
+      if (v.success) return { approve: v.data.approve, comments: v.data.comments.slice(0, COMMENTS_LIMIT) };
     } catch {
       // not JSON; keep looking
     }

@@ -5,16 +5,15 @@ import * as git from '../git/git.js';
 import { AppError } from '../shared/errors.js';
 import { branchFor } from '../shared/ids.js';
 import type { CleanupInput, PrepareWorkspaceInput, Workspace } from '../shared/schemas.js';
-import type { ActivityDeps } from './deps.js';
+import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import { openJobLog } from './job-log.js';
-import { createKeyLock } from './key-lock.js';
 
 /** Agents talk to Drover through this directory in the worktree; it is never committed. */
 export const DROVER_DIR = '.drover';
 
-export function createWorkspaceActivities(deps: ActivityDeps) {
-  const lockMirror = createKeyLock();
+export function createWorkspaceActivities(deps: ActivityContext) {
+  const { lockMirror } = deps;
 
   return {
     /** Mirror (clone once, then fetch) and a worktree on drover/<job> at the resolved base. Idempotent. */
@@ -49,6 +48,8 @@ export function createWorkspaceActivities(deps: ActivityDeps) {
       const mirror = deps.paths.mirror(input.repo);
       await withHeartbeat(() =>
         lockMirror(mirror, async () => {
+          // The agent may still be running (a cancelled workflow does not wait for it): stop it before
+          // its worktree disappears under it.
           await deps.runtime.killTagged(processTag(input.jobId));
           if (existsSync(mirror)) await git.removeWorktree(mirror, input.worktree);
           await rm(input.worktree, { recursive: true, force: true });
@@ -60,6 +61,13 @@ export function createWorkspaceActivities(deps: ActivityDeps) {
 }
 
 export const processTag = (jobId: string) => `drover-job:${jobId}`;
+
+/** Every activity after prepareWorkspace needs the worktree; without it the job must start over elsewhere. */
+export async function requireWorktree(worktree: string): Promise<void> {
+  if (!(await git.isWorktree(worktree))) {
+    throw new AppError('WorkspaceLost', `the worktree ${worktree} is gone from this worker; the job starts over`);
+  }
+}
 
 function isLocalPath(repo: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[^/]+@[^/]+:/.test(repo);

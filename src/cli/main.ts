@@ -19,7 +19,7 @@ const program = new Command('drover')
   .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")')
   .option('--task-queue <name>', 'shared job queue (env DROVER_TASK_QUEUE, default "drover")')
   .option('--data-dir <dir>', 'mirrors, worktrees, logs, dev db (env DROVER_DATA_DIR)')
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
 for (const register of [registerDev, registerDemo, registerWorker, registerSubmit, registerStatus, registerAnswer, registerCancel, registerList, registerLogs, registerResult]) {

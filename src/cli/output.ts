@@ -17,8 +17,8 @@ export function renderReport(r: JobReport): string {
   const lines = fields([
     ['job', `${r.jobId} (${r.execution.toLowerCase()})`],
     ['phase', r.phase],
-    ['question', s?.pendingQuestion],
-    ['answer with', s?.pendingQuestion ? `drover answer ${r.jobId} "<text>"` : undefined],
+    ['question', s?.pendingQuestion ?? r.pendingQuestion],
+    ['answer with', (s?.pendingQuestion ?? r.pendingQuestion) ? `drover answer ${r.jobId} "<text>"` : undefined],
     ['attempt', s ? `${s.attempt}, revision ${s.revision}` : undefined],
     ['branch', s?.branch ?? r.result?.branch],
     ['worker', s?.worker],

@@ -20,11 +20,11 @@ export const DroverConfig = z
       .describe('stable id of this worker; its private queue is <taskQueue>@<workerId>'),
     worker: z
       .object({
-        maxConcurrentActivities: z.number().int().min(1).max(1000).default(8),
+        maxConcurrentAgents: z.number().int().min(1).max(100).default(4).describe('agents running at once on this worker'),
         shutdownGrace: z.string().default('10s').describe('how long running activities get on shutdown'),
       })
       .strict()
-      .default({ maxConcurrentActivities: 8, shutdownGrace: '10s' }),
+      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s' }),
     dev: z
       .object({
         port: z.number().int().min(1).max(65535).default(7233),

@@ -1,5 +1,6 @@
 /** Every git operation Drover performs. The only module that imports simple-git. */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { AppError } from '../shared/errors.js';
@@ -19,18 +20,22 @@ const firstLine = (err: unknown) => String((err as Error)?.message ?? err).trim(
 /** A bare mirror of the origin: cloned once, then fetched. Origin branches live under refs/remotes/origin. */
 export async function syncMirror(repo: string, mirror: string, exists: boolean): Promise<void> {
   if (!exists) {
+    // Cloned and configured under a temporary name, so a crash never leaves a half-made mirror behind.
+    const staging = `${mirror}.tmp-${process.pid}-${Date.now()}`;
     try {
-      await git('/').raw(['clone', '--bare', '--quiet', '--', repo, mirror]);
+      await git('/').raw(['clone', '--bare', '--quiet', '--', repo, staging]);
+      const m = git(staging);
+      await m.raw(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*']);
+      await m.raw(['config', '--add', 'remote.origin.fetch', '+refs/tags/*:refs/tags/*']);
+      await rename(staging, mirror);
     } catch (err) {
+      await rm(staging, { recursive: true, force: true });
       const msg = String((err as Error).message);
       if (/does not appear to be a git repository|not found|does not exist|Could not read from remote/i.test(msg)) {
         throw new AppError('RepoNotFound', `cannot clone ${repo}: ${firstLine(err)}`, { cause: err });
       }
       throw gitFailed(`clone ${repo}`, err);
     }
-    const m = git(mirror);
-    await m.raw(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*']);
-    await m.raw(['config', '--add', 'remote.origin.fetch', '+refs/tags/*:refs/tags/*']);
   }
   try {
     await git(mirror).raw(['fetch', '--quiet', '--prune', 'origin', '+HEAD:refs/drover/origin-head']);
@@ -42,7 +47,10 @@ export async function syncMirror(repo: string, mirror: string, exists: boolean):
 
 /** Resolves a base ref the way a user means it: origin's HEAD, an origin branch, a tag, or a commit. */
 export async function resolveBase(mirror: string, base: string): Promise<string> {
-  const candidates = base === 'HEAD' ? ['refs/drover/origin-head'] : [`refs/remotes/origin/${base}`, `refs/tags/${base}`, base];
+  // A bare commit id is the last reading; a plain name must be an origin branch or a tag, never a stale
+  // local branch of the mirror.
+  const named = base === 'HEAD' ? ['refs/drover/origin-head'] : [`refs/remotes/origin/${base.replace(/^origin\//, '')}`, `refs/tags/${base}`];
+  const candidates = /^[0-9a-f]{7,40}$/i.test(base) ? [...named, base] : named;
   for (const ref of candidates) {
     try {
       const sha = await git(mirror).raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
@@ -102,9 +110,11 @@ export async function commitAll(req: CommitRequest): Promise<string | null> {
     const body = await g.raw(['log', '-1', '--format=%B', head]);
     const marker = Object.entries(req.trailers)[0];
     if (marker && body.includes(`${marker[0]}: ${marker[1]}`)) return head;
+    // The agent committed on its own: fold its commits and any uncommitted work into the one job commit.
+    await g.raw(['reset', '--soft', req.base]);
   }
   await g.raw(['add', '-A']);
-  const staged = await g.raw(['diff', '--cached', '--name-only']);
+  const staged = await g.raw(['diff', '--cached', '--name-only', req.base]);
   if (staged.trim() === '') return null;
   const trailerArgs = Object.entries(req.trailers).flatMap(([k, v]) => ['--trailer', `${k}: ${v}`]);
   try {
@@ -142,6 +152,11 @@ export async function pushBranch(mirror: string, branch: string): Promise<void> 
   } catch (err) {
     throw gitFailed(`push ${branch}`, err);
   }
+}
+
+/** False when the worktree is gone (for example a worker restarted on an emptied data dir). */
+export async function isWorktree(dir: string): Promise<boolean> {
+  return existsSync(join(dir, '.git'));
 }
 
 export async function isGitRepo(dir: string): Promise<boolean> {

@@ -28,6 +28,7 @@ export const ERROR_POLICY = {
   CriticFailed: { retryable: false, exitCode: EXIT.failed },
   HumanTimeout: { retryable: false, exitCode: EXIT.humanTimeout },
   WorkerUnavailable: { retryable: false, exitCode: EXIT.failed },
+  WorkspaceLost: { retryable: false, exitCode: EXIT.failed },
   ServerUnavailable: { retryable: true, exitCode: EXIT.unavailable },
   TemporalCliUnavailable: { retryable: false, exitCode: EXIT.unavailable },
   Unexpected: { retryable: true, exitCode: EXIT.failed },

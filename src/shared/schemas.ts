@@ -4,7 +4,7 @@
  * because it is stored in workflow history, which every UI user can read.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN, durationMs } from './duration.js';
 import { gitRefProblem, jobIdProblem } from './ids.js';
 
 const refineProblem = (problem: (v: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
@@ -12,7 +12,10 @@ const refineProblem = (problem: (v: string) => string | undefined) => (value: st
   if (p) ctx.addIssue({ code: 'custom', message: p });
 };
 
-export const Duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 90s, 5m or 24h');
+export const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'must be a duration such as 90s, 5m or 24h')
+  .refine((d) => !DURATION_PATTERN.test(d) || durationMs(d) > 0, 'must be longer than 0');
 
 export const JobId = z.string().superRefine(refineProblem(jobIdProblem));
 export const GitRef = z.string().superRefine(refineProblem(gitRefProblem));
@@ -24,7 +27,8 @@ export const RepoLocation = z
   .min(1, 'must not be empty')
   .max(1000)
   .refine((v) => !v.startsWith('-'), 'must not start with "-"')
-  .refine((v) => !/[\x00-\x1f]/.test(v), 'must not contain control characters');
+  .refine((v) => !/[\x00-\x1f]/.test(v), 'must not contain control characters')
+  .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(v), 'must not contain a password: it would be visible in the Temporal UI; use a git credential helper on the workers');
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
 

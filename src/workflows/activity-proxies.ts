@@ -1,7 +1,7 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { durationMs } from '../shared/duration.js';
-import type { JobInput, ValidationStep } from '../shared/schemas.js';
+import type { CriticStep, JobInput, ValidationStep } from '../shared/schemas.js';
 
 const QUICK_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
 const msToDuration = (ms: number): string => `${Math.ceil(ms / 1000)}s`;
@@ -37,6 +37,10 @@ export function agentOptions(job: JobInput): Partial<ActivityOptions> {
     startToCloseTimeout: msToDuration(durationMs(job.timeouts.agentHard) + 5 * 60_000),
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 3 },
   };
+}
+
+export function criticOptions(critic: CriticStep): Partial<ActivityOptions> {
+  return { startToCloseTimeout: msToDuration(durationMs(critic.timeout) + 60_000), retry: { ...QUICK_RETRY, maximumAttempts: 3 } };
 }
 
 export function validationOptions(steps: ValidationStep[]): Partial<ActivityOptions> {

@@ -5,22 +5,28 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   setHandler,
   sleep,
   TimeoutFailure,
+  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import { z } from 'zod';
 import { durationMs } from '../shared/duration.js';
+import { failureTypeOf } from '../shared/errors.js';
 import { branchFor, repoSlug } from '../shared/ids.js';
 import { AnswerPayload, JobInput, type JobPhase, type JobResult, type ValidationRound, type Workspace } from '../shared/schemas.js';
 import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
-import { agentOptions, hostActivities, sharedActivities, validationOptions } from './activity-proxies.js';
+import { agentOptions, criticOptions, hostActivities, sharedActivities, validationOptions } from './activity-proxies.js';
 import { answerSignal, statusQuery } from './definitions.js';
 import { JobState } from './job-state.js';
 
 const FEEDBACK_LIMIT = 6_000;
+const MAX_QUESTIONS = 20;
+/** Added after v1 histories were recorded; older runs replay without the memo. */
+const PENDING_QUESTION_MEMO = 'pending-question-memo';
 
 /**
  * One coding-agent job: worktree, agent (asking a person when it needs one), validation and critic rounds,
@@ -54,20 +60,41 @@ export async function agentJobWorkflow(rawInput: unknown): Promise<JobResult> {
         state.enter('cancelled');
         throw err;
       }
-      if (workerGone(err) && state.attempt <= job.maxWorkerRestarts) {
+      if (hostLost(err) && state.attempt <= job.maxWorkerRestarts) {
         const gone = state.worker ?? 'unknown';
         state.attempt += 1;
         state.revision = 0;
         state.rounds.length = 0;
-        state.questions.length = 0;
+        // Answers already given stay valid: the new attempt's prompt carries them.
         // The timer's summary is how the restart shows up in the history and the UI.
         await sleep('1s', { summary: `worker ${gone} is gone; starting the job over (attempt ${state.attempt})` });
         continue;
       }
       state.enter('failed');
-      throw err;
+      throw jobFailure(err, state);
     }
   }
+}
+
+/** The job's failure with a stable Drover type and the root cause's message, whatever layer it came from. */
+function jobFailure(err: unknown, state: JobState): unknown {
+  if (err instanceof ApplicationFailure && !(err.cause instanceof Error)) return err;
+  if (hostLost(err)) {
+    return ApplicationFailure.create({
+      type: 'WorkerUnavailable',
+      message: `the worker holding the worktree (${state.worker ?? 'unknown'}) is gone, and ${state.attempt - 1} restart(s) did not help`,
+      nonRetryable: true,
+      cause: err as Error,
+    });
+  }
+  let root = err as Error | undefined;
+  while (root?.cause instanceof Error) root = root.cause;
+  return ApplicationFailure.create({
+    type: failureTypeOf(err) ?? 'Unexpected',
+    message: root?.message ?? String(err),
+    nonRetryable: true,
+    cause: err instanceof Error ? err : undefined,
+  });
 }
 
 async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
@@ -79,7 +106,7 @@ async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
   try {
     return await runOnHost(job, state, ws);
   } catch (err) {
-    hostAlive = !workerGone(err);
+    hostAlive = !hostLost(err);
     throw err;
   } finally {
     // Non-cancellable so the worktree is removed even when the job is cancelled.
@@ -108,7 +135,7 @@ async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise
 
     if (!feedback && job.critic) {
       state.enter('reviewing');
-      const critic = hostActivities(job, ws.hostQueue, `critic review, revision ${state.revision}`);
+      const critic = hostActivities(job, ws.hostQueue, `critic review, revision ${state.revision}`, criticOptions(job.critic));
       const verdict = await critic.runCritic({ jobId: job.id, worktree: ws.worktree, baseCommit: ws.baseCommit, critic: job.critic });
       round.critic = verdict;
       if (!verdict.approve) feedback = `A reviewer asked for changes:\n\n${verdict.comments}`;
@@ -142,9 +169,18 @@ async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, 
     });
     state.lastAgentEvent = out.lastEvent;
     if (out.outcome !== 'question' || !out.question) return;
+    if (state.questions.length >= MAX_QUESTIONS) {
+      throw ApplicationFailure.create({
+        type: 'AgentProtocolError',
+        message: `the agent asked more than ${MAX_QUESTIONS} questions`,
+        nonRetryable: true,
+      });
+    }
 
     state.pendingQuestion = out.question;
     state.pendingAnswer = null;
+    // The memo lets `drover status` and `drover list` show the question even when no worker answers queries.
+    if (patched(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: out.question });
     state.enter('waiting_for_human');
     const answered = await condition(() => state.pendingAnswer !== null, durationMs(job.timeouts.humanAnswer), {
       summary: `waiting for an answer to: ${out.question.slice(0, 120)}`,
@@ -159,6 +195,7 @@ async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, 
     state.questions.push({ question: out.question, answer: state.pendingAnswer ?? '' });
     state.pendingQuestion = null;
     state.pendingAnswer = null;
+    if (patched(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: null });
   }
 }
 
@@ -225,6 +262,9 @@ function workerGone(err: unknown): boolean {
     err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
   );
 }
+
+/** The worker holding the worktree is gone, or it lost the worktree: only a fresh start can help. */
+const hostLost = (err: unknown): boolean => workerGone(err) || failureTypeOf(err) === 'WorkspaceLost';
 
 function validationFeedback(failed: ValidationRound['checks']): string {
   const parts = failed.map((c) => `### ${c.name} failed (exit ${c.exitCode ?? 'none'}${c.timedOut ? ', timed out' : ''})\n\n${c.outputTail}`);

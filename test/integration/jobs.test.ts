@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { agentScript, git, makeRepo, startTestEnv, startTestServer, type TestEnv } from '../support/harness.js';
+import { agentScript, git, historyText, makeRepo, startTestEnv, startTestServer, type TestEnv } from '../support/harness.js';
 
 describe('a job on a fresh local repo', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -42,6 +42,17 @@ describe('a job on a fresh local repo', () => {
     assert.match(body, new RegExp(`^Drover-Base: ${main}$`, 'm'));
     assert.equal(git(repo, 'show', `drover/${jobId}:hello.txt`), 'hello world');
     assert.doesNotMatch(git(repo, 'show', '--stat', '--format=', `drover/${jobId}`), /\.drover/);
+
+    // Everything after prepareWorkspace ran on the private queue of the worker holding the worktree.
+    const history = await env.client.handle(jobId).fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    assert.deepEqual(
+      scheduled.map((a) => `${a.activityType?.name}@${a.taskQueue?.name}`),
+      [
+        `prepareWorkspace@${env.config.taskQueue}`,
+        ...['runAgent', 'runValidations', 'commitChanges', 'cleanupWorkspace'].map((n) => `${n}@${env.worker.hostQueue}`),
+      ],
+    );
 
     // The worktree is gone; the working copy of the origin is untouched.
     assert.equal(existsSync(`${env.config.dataDir}/worktrees/${jobId}`), false);
@@ -131,5 +142,40 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q politely "$DROVER_FEEDBACK_FIL
     const result = await env.client.result(jobId);
     assert.equal(result.baseCommit, featureSha);
     assert.equal(git(repo, 'rev-parse', `drover/${jobId}~1`), featureSha);
+  });
+
+  it('folds commits the agent made itself into the one job commit with trailers', async () => {
+    const repo = makeRepo();
+    const agent = agentScript(`
+echo one > one.txt && git add one.txt && git -c user.name=A -c user.email=a@x commit -qm "agent commit 1"
+echo two > two.txt && git add two.txt && git -c user.name=A -c user.email=a@x commit -qm "agent commit 2"
+echo three > three.txt`);
+    const { jobId } = await env.client.submit({ repo, prompt: 'Commit as you go', agent: { kind: 'command', argv: ['bash', agent] } });
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'succeeded');
+    assert.equal(git(repo, 'rev-list', '--count', `main..drover/${jobId}`), '1');
+    assert.deepEqual(result.files.map((f) => f.path), ['one.txt', 'three.txt', 'two.txt']);
+    assert.match(git(repo, 'log', '-1', '--format=%B', `drover/${jobId}`), new RegExp(`Drover-Job: ${jobId}`));
+  });
+
+  it("keeps the worker's secrets out of the workflow history even when the agent and checks print them", async () => {
+    const secret = env.secret;
+    const repo = makeRepo();
+    const agent = agentScript(`echo "my key is $DROVER_TEST_API_KEY"; echo x > x.txt
+printf '{"question": "is %s right?"}' "$DROVER_TEST_API_KEY" > .drover/question.json`);
+    const { jobId } = await env.client.submit({
+      repo,
+      prompt: 'Leak it',
+      agent: { kind: 'command', argv: ['bash', agent] },
+      validate: [{ name: 'leaky', command: 'echo "token=$DROVER_TEST_API_KEY"; exit 1' }],
+      maxRevisions: 0,
+      timeouts: { humanAnswer: '1s' },
+    });
+    await env.client.result(jobId).catch(() => undefined);
+    const text = historyText(await env.client.handle(jobId).fetchHistory());
+    assert.match(text, /my key is \[redacted:DROVER_TEST_API_KEY\]/, 'the agent output reached the history, redacted');
+    assert.ok(!text.includes(secret), 'the secret value is nowhere in the history');
+    assert.ok(!JSON.stringify(await env.client.status(jobId)).includes(secret));
+    assert.match(JSON.stringify(await env.client.status(jobId)), /\[redacted:DROVER_TEST_API_KEY\]/);
   });
 });

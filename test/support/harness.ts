@@ -34,6 +34,8 @@ export function testConfig(address: string, overrides: DroverConfigInput = {}): 
 }
 
 export interface TestEnv {
+  /** The value of DROVER_TEST_API_KEY in the worker's environment. */
+  secret: string;
   config: DroverConfig;
   client: DroverClient;
   worker: DroverWorker;
@@ -43,9 +45,11 @@ export interface TestEnv {
 /** A client and a worker on a fresh task queue and data dir. */
 export async function startTestEnv(address: string, overrides: DroverConfigInput = {}): Promise<TestEnv> {
   const config = testConfig(address, overrides);
-  const worker = await startWorker(config);
+  const secret = `sk-test-${randomBytes(12).toString('hex')}`;
+  const worker = await startWorker(config, { ...process.env, DROVER_TEST_API_KEY: secret });
   const client = await DroverClient.connect(config);
   return {
+    secret,
     config,
     client,
     worker,
@@ -146,4 +150,17 @@ export function agentScript(body: string): string {
   const path = join(tempDir('drover-agent-'), 'agent.sh');
   writeFileSync(path, `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`, { mode: 0o755 });
   return path;
+}
+
+/** All text in a history, payload bytes decoded, for checking what a UI user could read. */
+export function historyText(value: unknown): string {
+  const parts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
+    else if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return parts.join('\n');
 }

@@ -30,9 +30,9 @@ describe('loadConfig', () => {
     assert.equal(c.dataDir, '/data');
   });
   it('honors DROVER_CONFIG, TEMPORAL_NAMESPACE and DROVER_TASK_QUEUE', () => {
-    const f = file('worker:\n  maxConcurrentActivities: 3\n');
+    const f = file('worker:\n  maxConcurrentAgents: 3\n');
     const c = loadConfig({ env: { ...env, DROVER_CONFIG: f, TEMPORAL_NAMESPACE: 'ns', DROVER_TASK_QUEUE: 'q' } });
-    assert.equal(c.worker.maxConcurrentActivities, 3);
+    assert.equal(c.worker.maxConcurrentAgents, 3);
     assert.equal(c.temporal.namespace, 'ns');
     assert.equal(c.taskQueue, 'q');
   });

@@ -40,12 +40,20 @@ describe('host runtime', () => {
     assert.equal(r.exitCode, 0);
     assert.ok(r.durationMs < 3_000);
   });
-  it('finds and kills tagged leftovers', async () => {
+  it('finds tagged leftovers, even outside the process group, and stops them (TERM, then KILL)', async () => {
     const p = rt.exec({ ...base, argv: ['sleep', '30'], tag: 'unit-test-tag' });
     await new Promise((res) => setTimeout(res, 200));
     assert.equal(await rt.killTagged('unit-test-tag'), 1);
-    const r = await p;
-    assert.equal(r.signal, 'SIGKILL');
+    assert.equal((await p).signal, 'SIGTERM');
+
+    // This one ignores SIGTERM and left the agent's group with setsid.
+    const stubborn = rt.exec({ ...base, argv: ['bash', '-c', "setsid bash -c 'trap \"\" TERM; echo $$; sleep 30' & wait"], tag: 'unit-test-stubborn', onLine: (_s, l) => (pid = Number(l)) });
+    let pid = 0;
+    await new Promise((res) => setTimeout(res, 300));
+    assert.ok(pid > 0 && isAlive(pid));
+    assert.ok((await rt.killTagged('unit-test-stubborn')) >= 2);
+    assert.equal(isAlive(pid), false);
+    await stubborn;
   });
 });
 

@@ -18,7 +18,9 @@ export function registerDev(program: Command): void {
         [
           `Temporal server  ${env.config.temporal.address}  (namespace ${env.config.temporal.namespace})`,
           ...(env.config.temporal.uiUrl ? [`Temporal UI      ${env.config.temporal.uiUrl}`] : []),
-          `Worker           ${env.worker.workerId} on queues ${env.config.taskQueue} and ${env.worker.hostQueue}`,
+          env.worker
+            ? `Worker           ${env.worker.workerId} on queues ${env.config.taskQueue} and ${env.worker.hostQueue}`
+            : 'Worker           (the one already running on this data dir)',
           `Data dir         ${env.config.dataDir}`,
           '',
           'Submit a job from another shell, for example:',
@@ -26,7 +28,7 @@ export function registerDev(program: Command): void {
           'Press Ctrl-C to stop.',
         ].join('\n'),
       );
-      const sig = await Promise.race([untilSignal(), env.worker.done.then(() => 'worker stopped')]);
+      const sig = await Promise.race([untilSignal(), ...(env.worker ? [env.worker.done.then(() => 'worker stopped')] : [])]);
       note(`drover: stopping (${sig})`);
       await env.stop();
     });

@@ -6,11 +6,13 @@ import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { ensureNamespaceSetup } from '../../temporal/namespace-setup.js';
 import { startWorker, type DroverWorker } from '../../worker.js';
 import { note } from '../output.js';
+import { AppError } from '../../shared/errors.js';
 
 export interface Embedded {
   config: DroverConfig;
   server: DevServer | undefined;
-  worker: DroverWorker;
+  /** Undefined when a running `drover dev` on the same data dir already has one. */
+  worker: DroverWorker | undefined;
   stop(): Promise<void>;
 }
 
@@ -40,13 +42,19 @@ export async function startEmbedded(config: DroverConfig, opts: { headless?: boo
   }
   const uiUrl = config.temporal.uiUrl ?? (opts.headless ? undefined : `http://localhost:${config.dev.uiPort}`);
   const resolved: DroverConfig = { ...config, temporal: { ...config.temporal, address, ...(uiUrl ? { uiUrl } : {}) } };
-  const worker = await startWorker(resolved);
+  let worker: DroverWorker | undefined;
+  try {
+    worker = await startWorker(resolved);
+  } catch (err) {
+    if (!(server === undefined && err instanceof AppError && /in use by the worker/.test(err.message))) throw err;
+    note(`drover: using the worker already running on ${config.dataDir}`);
+  }
   return {
     config: resolved,
     server,
     worker,
     async stop() {
-      await worker.shutdown();
+      await worker?.shutdown();
       await server?.stop();
     },
   };
