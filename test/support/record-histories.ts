@@ -47,6 +47,21 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ]; then cp "$DROVER_ANSWER_FILE" out.txt; e
   await env.client.result(asking.jobId);
   await save('ask-revise', asking.jobId);
 
+  const reviewed = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Critic rejects, then approves; then nobody answers',
+    agent: {
+      kind: 'command',
+      argv: ['bash', agentScript(`
+if [ -n "\${DROVER_FEEDBACK_FILE:-}" ]; then printf '{"question": "Anyone?"}' > .drover/question.json; fi
+echo v >> v.txt`)],
+    },
+    critic: { command: 'cat > /dev/null; if [ -f .reviewed ]; then echo \'{"approve": true}\'; else touch .reviewed; echo \'{"approve": false, "comments": "again"}\'; fi' },
+    timeouts: { humanAnswer: '1s' },
+  });
+  await env.client.result(reviewed.jobId).catch(() => undefined);
+  await save('critic-human-timeout', reviewed.jobId);
+
   const cancelled = await env.client.submit({ repo: makeRepo(), prompt: 'Hang', agent: { kind: 'command', command: 'echo started; sleep 600' } });
   await waitFor('the agent', async () => (await env.client.status(cancelled.jobId)).activity?.type === 'runAgent' || undefined);
   await env.client.cancel(cancelled.jobId);
