@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { agentScript, drover, isAlive, makeRepo, startTestEnv, startTestServer, tempDir, waitFor, type TestEnv } from '../support/harness.js';
+import { describe, it } from 'node:test';
+import { agentScript, drover, isAlive, makeRepo, serverAndWorker, tempDir, waitFor } from '../support/harness.js';
 
 describe('cancel during the agent run', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
-  let env: TestEnv;
-  before(async () => {
-    server = await startTestServer();
-    env = await startTestEnv(server.address);
-  });
-  after(async () => {
-    await env?.stop();
-    await server?.stop();
-  });
+  const ctx = serverAndWorker();
 
   it('kills the agent process group within 5 s, removes the worktree, and ends Canceled', async () => {
     const marks = tempDir('drover-marks-');
@@ -25,7 +16,7 @@ echo $! > "$MARKS/child.pid"
 echo $$ > "$MARKS/agent.pid"
 echo "working..."
 wait`);
-    const { jobId } = await env.client.submit({
+    const { jobId } = await ctx.env.client.submit({
       repo: makeRepo(),
       prompt: 'Hang',
       agent: { kind: 'command', argv: ['bash', agent], env: { MARKS: marks } },
@@ -39,19 +30,19 @@ wait`);
     assert.ok(pids.every(isAlive));
 
     const cancelled = Date.now();
-    const r = await drover(env.config, ['cancel', jobId]);
+    const r = await drover(ctx.env.config, ['cancel', jobId]);
     assert.equal(r.code, 0, r.stderr);
     const requested = Date.now();
     await waitFor('the agent process group to die', () => pids.every((p) => !isAlive(p)) || undefined, 5_000);
     const killMs = Date.now() - cancelled;
     const afterRequestMs = Date.now() - requested;
 
-    await waitFor('the workflow to close', async () => ((await env.client.status(jobId)).execution !== 'RUNNING') || undefined, 30_000);
-    const report = await env.client.status(jobId);
+    await waitFor('the workflow to close', async () => ((await ctx.env.client.status(jobId)).execution !== 'RUNNING') || undefined, 30_000);
+    const report = await ctx.env.client.status(jobId);
     assert.equal(report.execution, 'CANCELLED');
     assert.equal(report.phase, 'cancelled');
-    assert.equal(existsSync(join(env.config.dataDir, 'worktrees', jobId)), false);
-    const result = await drover(env.config, ['result', jobId]);
+    assert.equal(existsSync(join(ctx.env.config.dataDir, 'worktrees', jobId)), false);
+    const result = await drover(ctx.env.config, ['result', jobId]);
     assert.equal(result.code, 4);
     console.log(`agent process group gone ${killMs} ms after running drover cancel (${afterRequestMs} ms after it returned)`);
   });

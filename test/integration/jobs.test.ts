@@ -1,29 +1,20 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { agentScript, git, historyText, makeRepo, startTestEnv, startTestServer, type TestEnv } from '../support/harness.js';
+import { describe, it } from 'node:test';
+import { agentScript, git, historyText, makeRepo, serverAndWorker } from '../support/harness.js';
 
 describe('a job on a fresh local repo', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
-  let env: TestEnv;
-  before(async () => {
-    server = await startTestServer();
-    env = await startTestEnv(server.address);
-  });
-  after(async () => {
-    await env?.stop();
-    await server?.stop();
-  });
+  const ctx = serverAndWorker();
 
   it('edits, validates, commits with trailers to drover/<id> in the origin, and removes the worktree', async () => {
     const repo = makeRepo();
-    const { jobId } = await env.client.submit({
+    const { jobId } = await ctx.env.client.submit({
       repo,
       prompt: 'Say hello to the world in hello.txt',
       agent: { kind: 'command', command: 'echo "hello world" > hello.txt && echo edited' },
       validate: [{ name: 'has-world', command: 'grep -q world hello.txt' }],
     });
-    const result = await env.client.result(jobId);
+    const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'succeeded');
     assert.equal(result.branch, `drover/${jobId}`);
     assert.ok(result.commit);
@@ -44,18 +35,18 @@ describe('a job on a fresh local repo', () => {
     assert.doesNotMatch(git(repo, 'show', '--stat', '--format=', `drover/${jobId}`), /\.drover/);
 
     // Everything after prepareWorkspace ran on the private queue of the worker holding the worktree.
-    const history = await env.client.handle(jobId).fetchHistory();
+    const history = await ctx.env.client.handle(jobId).fetchHistory();
     const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
     assert.deepEqual(
       scheduled.map((a) => `${a.activityType?.name}@${a.taskQueue?.name}`),
       [
-        `prepareWorkspace@${env.config.taskQueue}`,
-        ...['runAgent', 'runValidations', 'commitChanges', 'cleanupWorkspace'].map((n) => `${n}@${env.worker.hostQueue}`),
+        `prepareWorkspace@${ctx.env.config.taskQueue}`,
+        ...['runAgent', 'runValidations', 'commitChanges', 'cleanupWorkspace'].map((n) => `${n}@${ctx.env.worker.hostQueue}`),
       ],
     );
 
     // The worktree is gone; the working copy of the origin is untouched.
-    assert.equal(existsSync(`${env.config.dataDir}/worktrees/${jobId}`), false);
+    assert.equal(existsSync(`${ctx.env.config.dataDir}/worktrees/${jobId}`), false);
     assert.equal(git(repo, 'status', '--porcelain'), '');
   });
 
@@ -68,13 +59,13 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q "want 42" "$DROVER_FEEDBACK_FI
 else
   echo 41 > answer.txt
 fi`);
-    const { jobId } = await env.client.submit({
+    const { jobId } = await ctx.env.client.submit({
       repo,
       prompt: 'Write the answer to answer.txt',
       agent: { kind: 'command', argv: ['bash', agent] },
       validate: [{ name: 'answer', command: 'test "$(cat answer.txt)" = 42 || { echo "got $(cat answer.txt), want 42"; exit 3; }' }],
     });
-    const result = await env.client.result(jobId);
+    const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'succeeded');
     assert.equal(result.revisions, 1);
     assert.equal(result.validations.length, 2);
@@ -88,14 +79,14 @@ fi`);
 
   it('fails with the rounds listed when validation never passes within maxRevisions', async () => {
     const repo = makeRepo();
-    const { jobId } = await env.client.submit({
+    const { jobId } = await ctx.env.client.submit({
       repo,
       prompt: 'Break things',
       agent: { kind: 'command', command: 'echo broken > broken.txt' },
       validate: [{ name: 'never', command: 'echo nope; exit 1' }],
       maxRevisions: 1,
     });
-    const result = await env.client.result(jobId);
+    const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'failed');
     assert.equal(result.failure?.type, 'ValidationFailed');
     assert.equal(result.validations.length, 2);
@@ -110,13 +101,13 @@ diff=$(cat)
 if grep -q "^+polite" <<<"$diff"; then echo '{"approve": true, "comments": "fine"}'; else echo '{"approve": false, "comments": "say it politely"}'; fi`);
     const agent = agentScript(`
 if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q politely "$DROVER_FEEDBACK_FILE"; then echo polite > tone.txt; else echo rude > tone.txt; fi`);
-    const { jobId } = await env.client.submit({
+    const { jobId } = await ctx.env.client.submit({
       repo,
       prompt: 'Set the tone',
       agent: { kind: 'command', argv: ['bash', agent] },
       critic: { command: `bash ${critic}` },
     });
-    const result = await env.client.result(jobId);
+    const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'succeeded');
     assert.equal(result.revisions, 1);
     assert.deepEqual(result.validations.map((r) => r.critic?.approve), [false, true]);
@@ -125,8 +116,8 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q politely "$DROVER_FEEDBACK_FIL
 
   it('reports no_changes and makes no commit when the agent changes nothing', async () => {
     const repo = makeRepo();
-    const { jobId } = await env.client.submit({ repo, prompt: 'Look, do not touch', agent: { kind: 'command', command: 'cat README.md' } });
-    const result = await env.client.result(jobId);
+    const { jobId } = await ctx.env.client.submit({ repo, prompt: 'Look, do not touch', agent: { kind: 'command', command: 'cat README.md' } });
+    const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'no_changes');
     assert.equal(result.commit, null);
     assert.throws(() => git(repo, 'rev-parse', '--verify', '--quiet', `drover/${jobId}`));
@@ -138,8 +129,8 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q politely "$DROVER_FEEDBACK_FIL
     git(repo, 'commit', '-q', '--allow-empty', '-m', 'feature work');
     const featureSha = git(repo, 'rev-parse', 'feature');
     git(repo, 'checkout', '-q', 'main');
-    const { jobId } = await env.client.submit({ repo, base: 'feature', prompt: 'Add a file', agent: { kind: 'command', command: 'echo x > x.txt' } });
-    const result = await env.client.result(jobId);
+    const { jobId } = await ctx.env.client.submit({ repo, base: 'feature', prompt: 'Add a file', agent: { kind: 'command', command: 'echo x > x.txt' } });
+    const result = await ctx.env.client.result(jobId);
     assert.equal(result.baseCommit, featureSha);
     assert.equal(git(repo, 'rev-parse', `drover/${jobId}~1`), featureSha);
   });
@@ -150,8 +141,8 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q politely "$DROVER_FEEDBACK_FIL
 echo one > one.txt && git add one.txt && git -c user.name=A -c user.email=a@x commit -qm "agent commit 1"
 echo two > two.txt && git add two.txt && git -c user.name=A -c user.email=a@x commit -qm "agent commit 2"
 echo three > three.txt`);
-    const { jobId } = await env.client.submit({ repo, prompt: 'Commit as you go', agent: { kind: 'command', argv: ['bash', agent] } });
-    const result = await env.client.result(jobId);
+    const { jobId } = await ctx.env.client.submit({ repo, prompt: 'Commit as you go', agent: { kind: 'command', argv: ['bash', agent] } });
+    const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'succeeded');
     assert.equal(git(repo, 'rev-list', '--count', `main..drover/${jobId}`), '1');
     assert.deepEqual(result.files.map((f) => f.path), ['one.txt', 'three.txt', 'two.txt']);
@@ -159,11 +150,11 @@ echo three > three.txt`);
   });
 
   it("keeps the worker's secrets out of the workflow history even when the agent and checks print them", async () => {
-    const secret = env.secret;
+    const secret = ctx.env.secret;
     const repo = makeRepo();
     const agent = agentScript(`echo "my key is $DROVER_TEST_API_KEY"; echo x > x.txt
 printf '{"question": "is %s right?"}' "$DROVER_TEST_API_KEY" > .drover/question.json`);
-    const { jobId } = await env.client.submit({
+    const { jobId } = await ctx.env.client.submit({
       repo,
       prompt: 'Leak it',
       agent: { kind: 'command', argv: ['bash', agent] },
@@ -171,11 +162,11 @@ printf '{"question": "is %s right?"}' "$DROVER_TEST_API_KEY" > .drover/question.
       maxRevisions: 0,
       timeouts: { humanAnswer: '1s' },
     });
-    await env.client.result(jobId).catch(() => undefined);
-    const text = historyText(await env.client.handle(jobId).fetchHistory());
+    await ctx.env.client.result(jobId).catch(() => undefined);
+    const text = historyText(await ctx.env.client.handle(jobId).fetchHistory());
     assert.match(text, /my key is \[redacted:DROVER_TEST_API_KEY\]/, 'the agent output reached the history, redacted');
     assert.ok(!text.includes(secret), 'the secret value is nowhere in the history');
-    assert.ok(!JSON.stringify(await env.client.status(jobId)).includes(secret));
-    assert.match(JSON.stringify(await env.client.status(jobId)), /\[redacted:DROVER_TEST_API_KEY\]/);
+    assert.ok(!JSON.stringify(await ctx.env.client.status(jobId)).includes(secret));
+    assert.match(JSON.stringify(await ctx.env.client.status(jobId)), /\[redacted:DROVER_TEST_API_KEY\]/);
   });
 });

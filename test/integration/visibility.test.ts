@@ -1,34 +1,25 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
 import { startDevServer, freePort } from '../../src/temporal/dev-server.js';
 import { SEARCH_ATTRIBUTE_NAMES, DroverAgent, DroverRepo, DroverStatus } from '../../src/shared/search-attributes.js';
-import { agentScript, drover, makeRepo, run, startTestEnv, startTestServer, tempDir, waitFor, type TestEnv } from '../support/harness.js';
+import { agentScript, drover, makeRepo, run, serverAndWorker, tempDir, waitFor } from '../support/harness.js';
 
 describe('what the Temporal UI and the CLI show of a job', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
-  let env: TestEnv;
-  before(async () => {
-    server = await startTestServer();
-    env = await startTestEnv(server.address);
-  });
-  after(async () => {
-    await env?.stop();
-    await server?.stop();
-  });
+  const ctx = serverAndWorker();
 
   it('has a static summary, current details with the question, activity summaries and search attributes', async () => {
     const agent = agentScript(`
 if [ -z "\${DROVER_ANSWER_FILE:-}" ]; then echo "thinking about it"; printf '{"question": "Tabs or spaces?"}' > .drover/question.json; exit 0; fi
 echo ok > style.txt`);
-    const { jobId, uiUrl } = await env.client.submit({ repo: makeRepo(), prompt: 'Pick a style\\nmore text', agent: { kind: 'command', argv: ['bash', agent] } });
-    assert.equal(uiUrl, `http://localhost:${Number(server.address.split(':')[1]) + 1000}/namespaces/default/workflows/${jobId}`);
-    await waitFor('the question', async () => (await env.client.status(jobId)).status?.pendingQuestion ?? undefined);
+    const { jobId, uiUrl } = await ctx.env.client.submit({ repo: makeRepo(), prompt: 'Pick a style\\nmore text', agent: { kind: 'command', argv: ['bash', agent] } });
+    assert.equal(uiUrl, `http://localhost:${Number(ctx.server.address.split(':')[1]) + 1000}/namespaces/default/workflows/${jobId}`);
+    await waitFor('the question', async () => (await ctx.env.client.status(jobId)).status?.pendingQuestion ?? undefined);
 
-    const handle = env.client.handle(jobId);
+    const handle = ctx.env.client.handle(jobId);
     const desc = await handle.describe();
     assert.match((await desc.staticSummary()) ?? '', /^drover: Pick a style/);
     assert.match((await desc.staticDetails()) ?? '', /\*\*Agent:\*\* command/);
@@ -44,13 +35,13 @@ echo ok > style.txt`);
     assert.match(d.typedSearchAttributes.get(DroverRepo) ?? '', /drover-repo-/);
     assert.equal(d.typedSearchAttributes.get(DroverAgent), 'command');
 
-    const status = await env.client.status(jobId);
+    const status = await ctx.env.client.status(jobId);
     assert.equal(status.status?.lastAgentEvent, 'message: thinking about it');
 
-    await env.client.answer(jobId, 'spaces');
-    await env.client.result(jobId);
+    await ctx.env.client.answer(jobId, 'spaces');
+    await ctx.env.client.result(jobId);
     const history = await handle.fetchHistory();
-    const converter = env.client.client.options.loadedDataConverter.payloadConverter;
+    const converter = ctx.env.client.client.options.loadedDataConverter.payloadConverter;
     const summaries = (history.events ?? [])
       .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
       .map((e) => converter.fromPayload<string>(e.userMetadata!.summary!));
@@ -58,16 +49,16 @@ echo ok > style.txt`);
     assert.ok(summaries.some((s) => /^commit to drover\//.test(s)), summaries.join(' | '));
     await waitFor('final status attribute', async () => (await handle.describe()).typedSearchAttributes.get(DroverStatus) === 'succeeded' || undefined);
 
-    const logs = await drover(env.config, ['logs', jobId]);
+    const logs = await drover(ctx.env.config, ['logs', jobId]);
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /agent\s+thinking about it/);
     assert.match(logs.stdout, /\? Tabs or spaces\?/);
-    const raw = await drover(env.config, ['logs', jobId, '--json']);
+    const raw = await drover(ctx.env.config, ['logs', jobId, '--json']);
     assert.ok(raw.stdout.trim().split('\n').every((l) => typeof JSON.parse(l).text === 'string'));
   });
 
   it('sets namespace retention to at least 7 days', async () => {
-    const c = await Connection.connect({ address: server.address });
+    const c = await Connection.connect({ address: ctx.server.address });
     const ns = await c.workflowService.describeNamespace({ namespace: 'default' });
     await c.close();
     assert.ok(Number(ns.config?.workflowExecutionRetentionTtl?.seconds) >= 7 * 24 * 3600);

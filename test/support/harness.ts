@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DroverConfig, type DroverConfigInput } from '../../src/config/schema.js';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
@@ -163,4 +164,20 @@ export function historyText(value: unknown): string {
   };
   walk(value);
   return parts.join('\n');
+}
+
+export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+/** Registers before/after hooks for a dev server and a worker shared by a describe block's tests. */
+export function serverAndWorker(overrides: DroverConfigInput = {}): { server: TestServer; env: TestEnv } {
+  const ctx = {} as { server: TestServer; env: TestEnv };
+  before(async () => {
+    ctx.server = await startTestServer();
+    ctx.env = await startTestEnv(ctx.server.address, overrides);
+  });
+  after(async () => {
+    await ctx.env?.stop();
+    await ctx.server?.stop();
+  });
+  return ctx;
 }
