@@ -1,6 +1,6 @@
 /** Drover's client API: what the CLI, planners and tests use to submit and follow jobs. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   Client,
@@ -11,6 +11,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { DroverConfig } from './config/schema.js';
+import { dataPaths } from './config/paths.js';
 import { oneLine } from './config/load.js';
 import { isGitRepo } from './git/git.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
@@ -74,7 +75,7 @@ export class DroverClient {
   }
 
   uiUrl(jobId: string): string {
-    const base = this.config.temporal.uiUrl ?? defaultUiUrl(this.config.temporal.address);
+    const base = this.config.temporal.uiUrl ?? devUiUrl(this.config) ?? defaultUiUrl(this.config.temporal.address);
     return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(this.config.temporal.namespace)}/workflows/${encodeURIComponent(jobId)}`;
   }
 
@@ -238,6 +239,16 @@ const firstLine = (s: string, max: number) => {
   const line = s.trim().split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 };
+
+/** The UI of a `drover dev` running on this data dir and address, if there is one. */
+function devUiUrl(config: DroverConfig): string | undefined {
+  try {
+    const dev = JSON.parse(readFileSync(dataPaths(config.dataDir).devEndpoint(), 'utf8')) as { address?: string; uiUrl?: string };
+    return dev.address === config.temporal.address ? dev.uiUrl : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function defaultUiUrl(address: string): string {
   const [host = '127.0.0.1', port = '7233'] = address.split(':');

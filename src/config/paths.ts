@@ -10,6 +10,8 @@ export const dataPaths = (dataDir: string) => ({
   jobLog: (jobId: string) => join(dataDir, 'jobs', jobId, 'log.jsonl'),
   temporalDb: () => join(dataDir, 'temporal', 'dev.db'),
   workerIdFile: () => join(dataDir, 'worker-id'),
+  /** Written by `drover dev`: its address and UI URL, so other commands link to the right UI. */
+  devEndpoint: () => join(dataDir, 'temporal', 'endpoint.json'),
 });
 export type DataPaths = ReturnType<typeof dataPaths>;
 

@@ -1,3 +1,4 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import type { DroverConfig } from '../../config/schema.js';
 import { dataPaths } from '../../config/paths.js';
@@ -41,6 +42,8 @@ export async function startEmbedded(config: DroverConfig, opts: { headless?: boo
     });
   }
   const uiUrl = config.temporal.uiUrl ?? (opts.headless ? undefined : `http://localhost:${config.dev.uiPort}`);
+  const endpointFile = dataPaths(config.dataDir).devEndpoint();
+  if (server && uiUrl) writeFileSync(endpointFile, JSON.stringify({ address, uiUrl }));
   const resolved: DroverConfig = { ...config, temporal: { ...config.temporal, address, ...(uiUrl ? { uiUrl } : {}) } };
   let worker: DroverWorker | undefined;
   try {
@@ -55,6 +58,7 @@ export async function startEmbedded(config: DroverConfig, opts: { headless?: boo
     worker,
     async stop() {
       await worker?.shutdown();
+      if (server) rmSync(endpointFile, { force: true });
       await server?.stop();
     },
   };
