@@ -26,13 +26,18 @@ describe('durability', () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   });
 
-  it('survives kill -9 of the worker during the agent run: a new worker completes the job with one commit', async () => {
+  /** A server and a client; the test starts its workers as separate processes it can kill. */
+  async function serverWithoutWorker() {
     const server = await startTestServer();
     cleanups.push(() => server.stop());
     const config = testConfig(server.address);
     const client = await DroverClient.connect(config);
     cleanups.push(() => client.close());
-    const marks = tempDir('drover-marks-');
+    return { config, client, marks: tempDir('drover-marks-') };
+  }
+
+  it('survives kill -9 of the worker during the agent run: a new worker completes the job with one commit', async () => {
+    const { config, client, marks } = await serverWithoutWorker();
     // The first run records its pid and hangs; a re-run finds the record and finishes at once.
     const agent = agentScript(`
 if [ -f "$MARKS/first.pid" ]; then echo rerun >> "$MARKS/runs"; echo done > result.txt; exit 0; fi
@@ -99,12 +104,7 @@ cp "$DROVER_ANSWER_FILE" answer.txt`);
   });
 
   it('starts the job over on another worker when the one holding the worktree is gone, and says so in the history', async () => {
-    const server = await startTestServer();
-    cleanups.push(() => server.stop());
-    const config = testConfig(server.address);
-    const client = await DroverClient.connect(config);
-    cleanups.push(() => client.close());
-    const marks = tempDir('drover-marks-');
+    const { config, client, marks } = await serverWithoutWorker();
     const agent = agentScript(`
 echo "$DROVER_WORKTREE" >> "$MARKS/runs"
 if [ "$(wc -l < "$MARKS/runs")" -lt 2 ]; then sleep 600; fi
