@@ -51,7 +51,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
           // The agent may still be running (a cancelled workflow does not wait for it): stop it before
           // its worktree disappears under it.
           await deps.runtime.killTagged(processTag(input.jobId));
-          if (existsSync(mirror)) await git.removeWorktree(mirror, input.worktree);
+          if (existsSync(mirror)) await git.removeWorktree(mirror, input.worktree, branchFor(input.jobId));
           await rm(input.worktree, { recursive: true, force: true });
         }),
       );

@@ -9,8 +9,14 @@ import type { FileChange } from '../shared/schemas.js';
 const DROVER_IDENTITY = { name: 'Drover', email: 'drover@localhost' };
 const MAX_FILES = 200;
 
+/**
+ * The worker's own GIT_* variables (GIT_SSH_COMMAND, GIT_ASKPASS, GIT_CONFIG_*) are trusted settings for
+ * reaching private repositories; simple-git strips them unless allowed.
+ */
+const WORKER_GIT_ENV = Object.keys(process.env).filter((k) => /^git_/i.test(k));
+
 function git(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, binary: 'git', maxConcurrentProcesses: 4, trimmed: true });
+  return simpleGit({ baseDir: dir, binary: 'git', maxConcurrentProcesses: 4, trimmed: true, allowEnvironment: WORKER_GIT_ENV });
 }
 
 const gitFailed = (what: string, err: unknown) =>
@@ -80,9 +86,11 @@ export async function addWorktree(mirror: string, worktree: string, branch: stri
   }
 }
 
-export async function removeWorktree(mirror: string, worktree: string): Promise<void> {
+export async function removeWorktree(mirror: string, worktree: string, branch?: string): Promise<void> {
   await git(mirror).raw(['worktree', 'remove', '--force', worktree]).catch(() => undefined);
   await git(mirror).raw(['worktree', 'prune']);
+  // The branch lives on in the origin; the mirror's copy would only pile up.
+  if (branch) await git(mirror).raw(['branch', '-D', branch]).catch(() => undefined);
 }
 
 /** The worktree's changes since base, staged, as a unified diff (for the critic). .drover/ is excluded by info/exclude. */

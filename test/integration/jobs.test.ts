@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { agentScript, git, historyText, makeRepo, serverAndWorker } from '../support/harness.js';
 
@@ -45,7 +46,10 @@ describe('a job on a fresh local repo', () => {
       ],
     );
 
-    // The worktree is gone; the working copy of the origin is untouched.
+    // The worktree is gone, and so is the mirror's copy of the branch; the origin's working copy is untouched.
+    const mirrors = join(ctx.env.config.dataDir, 'mirrors');
+    const mirror = join(mirrors, readdirSync(mirrors)[0]!);
+    assert.equal(git(mirror, 'branch', '--list', `drover/${jobId}`), '');
     assert.equal(existsSync(`${ctx.env.config.dataDir}/worktrees/${jobId}`), false);
     assert.equal(git(repo, 'status', '--porcelain'), '');
   });
