@@ -1,0 +1,753 @@
+/**
+ * Job-overhead benchmark: how long a Drover job takes from `client.submit` to `client.result` when the agent
+ * does (almost) nothing, against the same git commands run directly with no Temporal in between.
+ *
+ *   npm run bench                                   # all defaults (see --help)
+ *   npm run bench -- --repos small --samples 5      # a quick look
+ *   node --import tsx bench/job-overhead.ts --help
+ *
+ * Everything is real: a Temporal dev server (temp db, free port), one Drover worker, a DroverClient, and two
+ * generated git repositories (a few files, and --files files in nested dirs). Arms that are compared with each
+ * other run interleaved (A B, B A, ...) so drift hits them alike. See bench/README.md.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DroverClient } from '../src/client.js';
+import { DroverConfig } from '../src/config/schema.js';
+import * as drgit from '../src/git/git.js';
+import type { JobResult } from '../src/shared/schemas.js';
+import { ensureTemporalCli } from '../src/temporal/cli-binary.js';
+import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
+import { startWorker, type DroverWorker } from '../src/worker.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// options
+
+const HELP = `usage: node --import tsx bench/job-overhead.ts [options]   (or: npm run bench -- [options])
+
+Sample counts (every scenario also runs one discarded warmup sample first; at concurrency C, samples
+are taken in fan-out rounds of C started together):
+  --samples N              small repo, jobs at concurrency 1           (env BENCH_SAMPLES, default 10)
+  --samples-c8 N           small repo, jobs at concurrency C           (env BENCH_SAMPLES_C8, default 16)
+  --git-samples N          small repo, prepare-vs-clone scenarios      (env BENCH_GIT_SAMPLES, default 5)
+  --large-samples N        large repo, jobs at concurrency 1           (env BENCH_LARGE_SAMPLES, default 5)
+  --large-samples-c8 N     large repo, jobs at concurrency C           (env BENCH_LARGE_SAMPLES_C8, default 8)
+  --large-git-samples N    large repo, prepare-vs-clone scenarios      (env BENCH_LARGE_GIT_SAMPLES, default 3)
+What to run:
+  --concurrency C          the "high" concurrency level                (env BENCH_CONCURRENCY, default 8)
+  --files N                files in the generated large repo           (env BENCH_FILES, default 20000)
+  --repos LIST             comma list of small,large                   (env BENCH_REPOS, default small,large)
+  --modes LIST             small repo job modes: noop,commit           (env BENCH_MODES, default noop,commit)
+  --large-modes LIST       large repo job modes: noop,commit           (env BENCH_LARGE_MODES, default noop)
+Limits and output:
+  --job-timeout S          per-job timeout in seconds                  (env BENCH_JOB_TIMEOUT, default 300)
+  --deadline M             abort the whole run after M minutes         (env BENCH_DEADLINE, default 30)
+  --out FILE               JSON report                                 (default bench/results/latest.json)
+  --tmpdir DIR             where repos, mirrors, worktrees and the server db go
+                           (env BENCH_TMPDIR, default the OS temp dir; e.g. /dev/shm to take the disk out)
+  --keep                   keep the temp dir (repos, mirrors, server db and log)
+  -h, --help               this help
+
+Modes: noop runs the agent command \`true\` (job status no_changes: no commit, no push);
+       commit runs \`echo x >> README.md\` (status succeeded: commit, push to the origin, diff stats).
+`;
+
+const { values: flags } = parseArgs({
+  options: {
+    samples: { type: 'string' },
+    'samples-c8': { type: 'string' },
+    concurrency: { type: 'string' },
+    'git-samples': { type: 'string' },
+    'large-samples': { type: 'string' },
+    'large-samples-c8': { type: 'string' },
+    'large-git-samples': { type: 'string' },
+    'large-modes': { type: 'string' },
+    files: { type: 'string' },
+    repos: { type: 'string' },
+    modes: { type: 'string' },
+    'job-timeout': { type: 'string' },
+    deadline: { type: 'string' },
+    out: { type: 'string' },
+    tmpdir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  allowPositionals: false,
+});
+if (flags.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function intOpt(flag: string | undefined, env: string, def: number, min = 1): number {
+  const raw = flag ?? process.env[env];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: ${env} (or its flag) must be an integer >= ${min}, got ${JSON.stringify(raw)}\n`);
+    process.exit(64);
+  }
+  return n;
+}
+function listOpt<T extends string>(flag: string | undefined, env: string, allowed: readonly T[], def: readonly T[] = allowed): T[] {
+  const raw = flag ?? process.env[env];
+  if (!raw) return [...def];
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
+  if (bad.length > 0 || items.length === 0) {
+    process.stderr.write(`bench: ${env} (or its flag) takes a comma list of ${allowed.join(',')}, got ${JSON.stringify(raw)}\n`);
+    process.exit(64);
+  }
+  return items as T[];
+}
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const opts = {
+  samples: intOpt(flags.samples, 'BENCH_SAMPLES', 10),
+  samplesHigh: intOpt(flags['samples-c8'], 'BENCH_SAMPLES_C8', 16),
+  concurrency: intOpt(flags.concurrency, 'BENCH_CONCURRENCY', 8, 2),
+  gitSamples: intOpt(flags['git-samples'], 'BENCH_GIT_SAMPLES', 5),
+  largeSamples: intOpt(flags['large-samples'], 'BENCH_LARGE_SAMPLES', 5),
+  largeSamplesHigh: intOpt(flags['large-samples-c8'], 'BENCH_LARGE_SAMPLES_C8', 8),
+  largeGitSamples: intOpt(flags['large-git-samples'], 'BENCH_LARGE_GIT_SAMPLES', 3),
+  files: intOpt(flags.files, 'BENCH_FILES', 20_000),
+  repos: listOpt(flags.repos, 'BENCH_REPOS', ['small', 'large'] as const),
+  modes: listOpt(flags.modes, 'BENCH_MODES', ['noop', 'commit'] as const),
+  largeModes: listOpt(flags['large-modes'], 'BENCH_LARGE_MODES', ['noop', 'commit'] as const, ['noop']),
+  jobTimeoutMs: intOpt(flags['job-timeout'], 'BENCH_JOB_TIMEOUT', 300) * 1000,
+  deadlineMs: intOpt(flags.deadline, 'BENCH_DEADLINE', 30) * 60_000,
+  out: resolve(flags.out ?? join(BENCH_DIR, 'results', 'latest.json')),
+  tmpdir: resolve(flags.tmpdir ?? process.env.BENCH_TMPDIR ?? tmpdir()),
+  keep: flags.keep ?? false,
+};
+type RepoKind = (typeof opts.repos)[number];
+type Mode = (typeof opts.modes)[number];
+
+/** What the "agent" does. noop: nothing changes (status no_changes). commit: one line appended (commit + push). */
+const AGENT_COMMAND: Record<Mode, string> = {
+  noop: 'true',
+  commit: 'echo x >> README.md',
+};
+const EXPECTED_STATUS: Record<Mode, JobResult['status']> = { noop: 'no_changes', commit: 'succeeded' };
+const PROMPT = 'benchmark job: do nothing interesting';
+
+// ---------------------------------------------------------------------------------------------------------------
+// small helpers
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const now = () => performance.now();
+const GIT_ENV = {
+  ...process.env,
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.com',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.com',
+};
+
+function run(cmd: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(cmd, args, { cwd, env: GIT_ENV, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${stderr.trim() || err.message}`));
+      else resolvePromise(stdout.trim());
+    });
+  });
+}
+const git = (cwd: string, ...args: string[]) => run('git', args, cwd);
+const gitSync = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
+
+/** Serializes work per key, like Drover's per-mirror lock in the worker. */
+function keyLock() {
+  const tails = new Map<string, Promise<unknown>>();
+  return async <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    tails.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(key) === run) tails.delete(key);
+    }
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Nearest-rank percentile (p95 of 10 samples is the largest one). */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? NaN;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The mount that holds `dir` (Linux), e.g. "ext4 /dev/vda on /": file creation cost depends on it. */
+function filesystemOf(dir: string): string {
+  try {
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((f) => f.length >= 3 && (dir === f[1] || dir.startsWith(f[1] === '/' ? '/' : `${f[1]}/`)));
+    const m = mounts.sort((a, b) => (b[1]?.length ?? 0) - (a[1]?.length ?? 0))[0];
+    return m ? `${m[2]} ${m[0]} on ${m[1]} (${m[3]})` : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// repositories
+
+interface RepoInfo {
+  kind: RepoKind;
+  path: string;
+  files: number;
+  generateMs: number;
+}
+
+function makeSmallRepo(root: string): RepoInfo {
+  const started = now();
+  const dir = join(root, 'repo-small');
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  const files: Record<string, string> = {
+    'README.md': '# small bench repo\n',
+    'hello.txt': 'hello\n',
+    'package.json': '{ "name": "small", "version": "1.0.0" }\n',
+    'src/index.js': "export const greet = (n) => `hello ${n}`;\n",
+    'src/util.js': 'export const add = (a, b) => a + b;\n',
+  };
+  for (const [p, c] of Object.entries(files)) writeFileSync(join(dir, p), c);
+  gitSync(dir, 'init', '-q', '-b', 'main');
+  gitSync(dir, 'add', '-A');
+  gitSync(dir, 'commit', '-q', '-m', 'initial');
+  return { kind: 'small', path: dir, files: Object.keys(files).length, generateMs: now() - started };
+}
+
+/** `count` files of a few hundred bytes: top/NN/sub/NN/fileNNN.ts, 50 files per leaf dir, 20 leaf dirs per top dir. */
+function makeLargeRepo(root: string, count: number): RepoInfo {
+  const started = now();
+  const dir = join(root, `repo-large-${count}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'README.md'), `# generated bench repo with ${count} files\n`);
+  const perLeaf = 50;
+  const leavesPerTop = 20;
+  let made = 0;
+  for (let leaf = 0; made < count; leaf++) {
+    const top = Math.floor(leaf / leavesPerTop);
+    const leafDir = join(dir, 'pkg', `m${String(top).padStart(3, '0')}`, `d${String(leaf % leavesPerTop).padStart(2, '0')}`);
+    mkdirSync(leafDir, { recursive: true });
+    for (let i = 0; i < perLeaf && made < count; i++, made++) {
+      const body =
+        `// generated file ${made}\n` +
+        `export const id${made} = ${made};\n` +
+        `export function f${made}(x: number): number {\n  return x * ${made % 97} + ${made % 13};\n}\n` +
+        `// ${randomBytes(24).toString('hex')}\n`;
+      writeFileSync(join(leafDir, `file${String(i).padStart(3, '0')}.ts`), body);
+    }
+  }
+  gitSync(dir, 'init', '-q', '-b', 'main');
+  gitSync(dir, 'add', '-A');
+  gitSync(dir, 'commit', '-q', '-m', `initial: ${count} generated files`);
+  return { kind: 'large', path: dir, files: count + 1, generateMs: now() - started };
+}
+
+/** Deletes the branches that jobs and baselines pushed, so later scenarios fetch the same number of refs. */
+async function resetOrigin(origin: string): Promise<number> {
+  const refs = (await git(origin, 'for-each-ref', '--format=%(refname)', 'refs/heads/drover', 'refs/heads/bench'))
+    .split('\n')
+    .filter(Boolean);
+  if (refs.length === 0) return 0;
+  const stdin = refs.map((r) => `delete ${r}\n`).join('');
+  await new Promise<void>((res, rej) => {
+    const child = execFile('git', ['update-ref', '--stdin'], { cwd: origin, env: GIT_ENV }, (err) => (err ? rej(err) : res()));
+    child.stdin?.end(stdin);
+  });
+  return refs.length;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The raw-git baseline: the git commands Drover's activities run (src/git/git.ts via src/activities/workspace.ts
+// and commit.ts), in the same order and under the same kind of per-mirror FIFO lock (prepare, commit and
+// cleanup each take it), without Temporal, simple-git, job logs or process scans. If those activities change,
+// change this to match.
+
+const baselineLock = keyLock();
+
+async function ensureBaselineMirror(origin: string, mirror: string): Promise<void> {
+  if (existsSync(mirror)) return;
+  await git('/', 'clone', '--bare', '--quiet', '--', origin, mirror);
+  await git(mirror, 'config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*');
+  await git(mirror, 'config', '--add', 'remote.origin.fetch', '+refs/tags/*:refs/tags/*');
+  mkdirSync(join(mirror, 'info'), { recursive: true });
+  writeFileSync(join(mirror, 'info', 'exclude'), '/.drover/\n');
+}
+
+/** fetch x2 + rev-parse + worktree prune/add, as in syncMirror + resolveBase + addWorktree. Returns the base sha. */
+async function gitPrepare(mirror: string, worktree: string, branch: string): Promise<string> {
+  await git(mirror, 'fetch', '--quiet', '--prune', 'origin', '+HEAD:refs/drover/origin-head');
+  await git(mirror, 'fetch', '--quiet', '--prune', 'origin');
+  const sha = await git(mirror, 'rev-parse', '--verify', '--quiet', '--end-of-options', 'refs/drover/origin-head^{commit}');
+  await git(mirror, 'worktree', 'prune');
+  await git(mirror, 'worktree', 'add', '--quiet', '--force', '-B', branch, worktree, sha);
+  return sha;
+}
+
+async function gitRemoveWorktree(mirror: string, worktree: string): Promise<void> {
+  await git(mirror, 'worktree', 'remove', '--force', worktree).catch(() => undefined);
+  await git(mirror, 'worktree', 'prune');
+  rmSync(worktree, { recursive: true, force: true });
+}
+
+/**
+ * One job's worth of git with no Temporal: prepare, run the agent command, commit + push if changed, remove.
+ * Returns per-phase wall times under the workflow's phase names, so the two can be compared phase by phase.
+ */
+async function baselineJob(origin: string, mirror: string, worktreesDir: string, mode: Mode): Promise<{ durationsMs: Record<string, number> }> {
+  const id = `b-${randomBytes(5).toString('hex')}`;
+  const branch = `bench/${id}`;
+  const worktree = join(worktreesDir, id);
+  const durationsMs: Record<string, number> = {};
+  let mark = now();
+  const phase = (name: string) => {
+    const t = now();
+    durationsMs[name] = round1(t - mark);
+    mark = t;
+  };
+  const base = await baselineLock(mirror, async () => {
+    await ensureBaselineMirror(origin, mirror);
+    return gitPrepare(mirror, worktree, branch);
+  });
+  phase('preparing');
+  await run('bash', ['-c', AGENT_COMMAND[mode]], worktree);
+  phase('running_agent');
+  // commitAll + pushBranch + changedFiles, under the mirror lock as in commitChanges
+  await baselineLock(mirror, async () => {
+    await git(worktree, 'rev-parse', 'HEAD');
+    await git(worktree, 'add', '-A');
+    const staged = await git(worktree, 'diff', '--cached', '--name-only', base);
+    if (staged !== '') {
+      await git(worktree, 'config', 'user.email').catch(() => '');
+      await git(worktree, 'commit', '--quiet', '--no-verify', '-m', PROMPT, '--trailer', `Drover-Job: ${id}`, '--trailer', 'Drover-Agent: command', '--trailer', `Drover-Base: ${base}`);
+      const commit = await git(worktree, 'rev-parse', 'HEAD');
+      await git(mirror, 'push', '--quiet', '--force', 'origin', `refs/heads/${branch}:refs/heads/${branch}`);
+      await git(worktree, 'diff', '--numstat', '-z', '--no-renames', base, commit);
+    } else if (mode === 'commit') {
+      throw new Error('baseline: the commit-mode agent changed nothing');
+    }
+  });
+  phase('committing');
+  await baselineLock(mirror, () => gitRemoveWorktree(mirror, worktree));
+  phase('cleaning_up');
+  return { durationsMs };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// measurement
+
+interface Scenario {
+  repo: RepoKind;
+  scenario: string;
+  kind: 'drover' | 'git';
+  mode?: Mode;
+  concurrency: number;
+  n: number;
+  p50: number;
+  p95: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** Summed wall time of this arm's rounds (interleaved arms do not overlap). */
+  wallMs: number;
+  perSecond: number;
+  errors: string[];
+  samplesMs: number[];
+  /** Jobs: median time per phase (Drover: JobResult.durationsMs in workflow time; baseline: wall time). */
+  phasesP50Ms?: Record<string, number>;
+  /**
+   * Event-loop delay of this process while the arm ran (p99: the median over the arm's turns of each turn's
+   * p99; max: the longest single delay). The Drover worker runs in this process, so a high value means its
+   * activities (and the client) waited for the JavaScript thread.
+   */
+  eventLoopDelayMs: { p99: number; max: number };
+}
+const results: Scenario[] = [];
+
+/** One thing to measure. `run` is timed from outside unless `selfTimed`, in which case it returns its own ms. */
+interface Arm {
+  meta: Pick<Scenario, 'repo' | 'scenario' | 'kind' | 'mode'>;
+  run: () => Promise<unknown>;
+  selfTimed?: boolean;
+}
+interface Recording {
+  samples: number[];
+  errors: string[];
+  wallMs: number;
+  phases: Record<string, number[]>;
+  /** Per turn: the event-loop delay histogram's p99 and max, in ms. */
+  loopP99: number[];
+  loopMax: number[];
+}
+const newRecording = (): Recording => ({ samples: [], errors: [], wallMs: 0, phases: {}, loopP99: [], loopMax: [] });
+/**
+ * Runs `work` and adds its wall time to the arm, with a fresh event-loop histogram (one enabled across turns
+ * would count the time between turns as one long delay).
+ */
+async function timedTurn(rec: Recording, work: () => Promise<unknown>): Promise<void> {
+  const t = now();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  try {
+    await work();
+  } finally {
+    loop.disable();
+    rec.wallMs += now() - t;
+    if (loop.count > 0) {
+      rec.loopP99.push(loop.percentile(99) / 1e6);
+      rec.loopMax.push(loop.max / 1e6);
+    }
+  }
+}
+const warmedUp = new Set<Arm>();
+
+async function sampleOnce(arm: Arm, rec: Recording): Promise<void> {
+  const t0 = now();
+  try {
+    const value = await arm.run();
+    rec.samples.push(arm.selfTimed ? (value as number) : now() - t0);
+    const phases = (value as Partial<JobResult> | undefined)?.durationsMs;
+    if (phases) for (const [k, v] of Object.entries(phases)) (rec.phases[k] ??= []).push(v);
+  } catch (err) {
+    rec.errors.push((err as Error).message.split('\n')[0] ?? String(err));
+  }
+}
+
+/** One discarded sample per arm, before its first measured one. */
+async function warmUp(arms: Arm[]): Promise<void> {
+  for (const arm of arms) {
+    if (warmedUp.has(arm)) continue;
+    warmedUp.add(arm);
+    await arm.run().catch((err) => log(`warmup of ${arm.meta.scenario} failed: ${(err as Error).message.split('\n')[0]}`));
+  }
+}
+
+/**
+ * Concurrency 1: `n` rounds, each running every arm once, in alternating order (A B, B A, ...), so drift in
+ * the machine and the file system's state hit every arm alike.
+ */
+async function interleaved(arms: Arm[], n: number): Promise<Scenario[]> {
+  await warmUp(arms);
+  const recs = arms.map(newRecording);
+  for (let i = 0; i < n; i++) {
+    const order = arms.map((_, k) => k);
+    if (i % 2 === 1) order.reverse();
+    for (const k of order) await timedTurn(recs[k]!, () => sampleOnce(arms[k]!, recs[k]!));
+  }
+  return arms.map((arm, k) => record(arm, 1, recs[k]!));
+}
+
+/**
+ * Concurrency C: rounds in which an arm starts C samples at once (a fan-out of C jobs) and waits for all of
+ * them; arms take turns, in alternating order. `n` samples per arm in ceil(n / C) rounds.
+ */
+async function fanOut(arms: Arm[], concurrency: number, n: number): Promise<Scenario[]> {
+  await warmUp(arms);
+  const recs = arms.map(newRecording);
+  const rounds = Math.ceil(n / concurrency);
+  for (let r = 0; r < rounds; r++) {
+    const size = Math.min(concurrency, n - r * concurrency);
+    const order = arms.map((_, k) => k);
+    if (r % 2 === 1) order.reverse();
+    for (const k of order) {
+      await timedTurn(recs[k]!, () => Promise.all(Array.from({ length: size }, () => sampleOnce(arms[k]!, recs[k]!))));
+    }
+  }
+  return arms.map((arm, k) => record(arm, concurrency, recs[k]!));
+}
+
+function record(arm: Arm, concurrency: number, rec: Recording): Scenario {
+  const sorted = [...rec.samples].sort((a, b) => a - b);
+  const s: Scenario = {
+    ...arm.meta,
+    concurrency,
+    n: sorted.length,
+    p50: round1(percentile(sorted, 50)),
+    p95: round1(percentile(sorted, 95)),
+    min: round1(sorted[0] ?? NaN),
+    max: round1(sorted.at(-1) ?? NaN),
+    mean: round1(sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1)),
+    wallMs: Math.round(rec.wallMs),
+    perSecond: Math.round((sorted.length / (rec.wallMs / 1000)) * 100) / 100,
+    errors: rec.errors,
+    samplesMs: rec.samples.map(round1),
+    eventLoopDelayMs: {
+      p99: round1(percentile([...rec.loopP99].sort((a, b) => a - b), 50)),
+      max: round1(Math.max(0, ...rec.loopMax)),
+    },
+  };
+  if (Object.keys(rec.phases).length > 0) {
+    s.phasesP50Ms = Object.fromEntries(
+      Object.entries(rec.phases).map(([k, v]) => [k, round1(percentile([...v].sort((a, b) => a - b), 50))]),
+    );
+  }
+  results.push(s);
+  log(
+    `${arm.meta.repo.padEnd(5)} ${arm.meta.scenario.padEnd(36)} c=${concurrency} n=${s.n} p50=${s.p50}ms p95=${s.p95}ms` +
+      (rec.errors.length ? `  ERRORS=${rec.errors.length}: ${rec.errors[0]}` : ''),
+  );
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// main
+
+let root = '';
+let server: DevServer | undefined;
+let worker: DroverWorker | undefined;
+let client: DroverClient | undefined;
+let cleaningUp: Promise<void> | undefined;
+let workerSettings: unknown;
+
+function cleanup(): Promise<void> {
+  cleaningUp ??= (async () => {
+    await worker?.shutdown().catch((err) => log(`worker shutdown: ${(err as Error).message}`));
+    await client?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    if (root && !opts.keep) rmSync(root, { recursive: true, force: true });
+    else if (root) log(`kept ${root}`);
+  })();
+  return cleaningUp;
+}
+
+async function main(): Promise<void> {
+  const loadStart = loadavg();
+  const cores = cpus().length;
+  log(`load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} on ${cores} cores`);
+  if ((loadStart[0] ?? 0) > cores * 0.5) log(`WARNING: the machine is busy (1-min load ${loadStart[0]?.toFixed(2)}); figures will be noisy`);
+  log(`options: ${JSON.stringify({ ...opts, out: undefined })}`);
+  log(`temp dir ${opts.tmpdir}: ${filesystemOf(opts.tmpdir)}`);
+
+  root = mkdtempSync(join(opts.tmpdir, 'drover-bench-'));
+  const temporalBin = await ensureTemporalCli((line) => log(line));
+  const t0 = now();
+  server = await startDevServer({ bin: temporalBin, dbFile: join(root, 'temporal', 'dev.db'), logFile: join(root, 'temporal-server.log') });
+  log(`temporal dev server at ${server.address} (${Math.round(now() - t0)} ms to start)`);
+  const parsed = DroverConfig.parse({
+    temporal: { address: server.address, namespace: 'default' },
+    taskQueue: `bench-${randomBytes(3).toString('hex')}`,
+    dataDir: join(root, 'drover-data'),
+    workerId: `bench-${randomBytes(3).toString('hex')}`,
+  });
+  const config: DroverConfig = { ...parsed, dataDir: join(root, 'drover-data') };
+  workerSettings = parsed.worker;
+  const t1 = now();
+  worker = await startWorker(config);
+  client = await DroverClient.connect(config);
+  log(`worker ${worker.workerId} on ${config.taskQueue} (${Math.round(now() - t1)} ms to start, incl. bundling workflows)`);
+  const droverClient = client;
+
+  const repos: RepoInfo[] = [];
+  for (const kind of opts.repos) {
+    const info = kind === 'small' ? makeSmallRepo(root) : makeLargeRepo(root, opts.files);
+    log(`generated ${kind} repo: ${info.files} files in ${Math.round(info.generateMs)} ms (${info.path})`);
+    repos.push(info);
+  }
+
+  const job = async (repo: RepoInfo, mode: Mode): Promise<JobResult> => {
+    const { jobId } = await droverClient.submit({ repo: repo.path, prompt: PROMPT, agent: { kind: 'command', command: AGENT_COMMAND[mode] } });
+    const result = await withTimeout(droverClient.result(jobId), opts.jobTimeoutMs, `job ${jobId}`);
+    if (result.status !== EXPECTED_STATUS[mode]) {
+      throw new Error(`job ${jobId}: status ${result.status}, expected ${EXPECTED_STATUS[mode]}${result.failure ? ` (${result.failure.type}: ${result.failure.message})` : ''}`);
+    }
+    return result;
+  };
+
+  for (const repo of repos) {
+    const worktrees = join(root, 'bench-worktrees', repo.kind);
+    const clones = join(root, 'bench-clones', repo.kind);
+    mkdirSync(worktrees, { recursive: true });
+    mkdirSync(clones, { recursive: true });
+    const mirror = join(root, 'bench-mirrors', `${repo.kind}.git`);
+    await ensureBaselineMirror(repo.path, mirror);
+
+    // 1. Preparing a workspace when the mirror exists, against a fresh clone. The prepare arms time only the
+    //    fetch + worktree add (the removal afterwards is not timed); the clone arms time the whole clone.
+    const prepare = async (viaSrcGit: boolean): Promise<number> => {
+      const id = `p-${randomBytes(5).toString('hex')}`;
+      const wt = join(worktrees, id);
+      const t = now();
+      if (viaSrcGit) {
+        await drgit.syncMirror(repo.path, mirror, true);
+        const sha = await drgit.resolveBase(mirror, 'HEAD');
+        await drgit.addWorktree(mirror, wt, `bench/${id}`, sha);
+      } else {
+        await gitPrepare(mirror, wt, `bench/${id}`);
+      }
+      const ms = now() - t;
+      await gitRemoveWorktree(mirror, wt);
+      await git(mirror, 'branch', '-D', `bench/${id}`);
+      return ms;
+    };
+    const clone = async (url: string): Promise<void> => {
+      const dir = join(clones, `c-${randomBytes(5).toString('hex')}`);
+      await git(clones, 'clone', '--quiet', url, dir);
+      rmSync(dir, { recursive: true, force: true });
+    };
+    const large = repo.kind === 'large';
+    const meta = (scenario: string, kind: Arm['meta']['kind'], mode?: Mode): Arm['meta'] => ({ repo: repo.kind, scenario, kind, ...(mode ? { mode } : {}) });
+    await interleaved(
+      [
+        { meta: meta('git: prepare (fetch + worktree add)', 'git'), run: () => prepare(false), selfTimed: true },
+        { meta: meta('src/git: prepare (simple-git)', 'git'), run: () => prepare(true), selfTimed: true },
+        { meta: meta('git: fresh clone (local path)', 'git'), run: () => clone(repo.path) },
+        { meta: meta('git: fresh clone (file://)', 'git'), run: () => clone(`file://${repo.path}`) },
+      ],
+      large ? opts.largeGitSamples : opts.gitSamples,
+    );
+
+    // 2. Whole jobs: Drover against the same git commands run directly, at concurrency 1 and C.
+    for (const mode of large ? opts.largeModes : opts.modes) {
+      await resetOrigin(repo.path);
+      const arms: Arm[] = [
+        { meta: meta(`git baseline job (${mode})`, 'git', mode), run: () => baselineJob(repo.path, mirror, worktrees, mode) },
+        { meta: meta(`drover job (${mode})`, 'drover', mode), run: () => job(repo, mode) },
+      ];
+      await interleaved(arms, large ? opts.largeSamples : opts.samples);
+      await fanOut(arms, opts.concurrency, large ? opts.largeSamplesHigh : opts.samplesHigh);
+    }
+    await resetOrigin(repo.path);
+  }
+
+  const loadEnd = loadavg();
+  printTable(repos);
+  const report = {
+    date: new Date().toISOString(),
+    host: {
+      cores,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      platform: `${process.platform} ${process.arch}`,
+      node: process.version,
+      git: gitSync('/', '--version'),
+      temporalCli: execFileSync(temporalBin, ['--version'], { encoding: 'utf8' }).trim(),
+      tmpdir: opts.tmpdir,
+      tmpdirFilesystem: filesystemOf(opts.tmpdir),
+      loadavgStart: loadStart.map((l) => Math.round(l * 100) / 100),
+      loadavgEnd: loadEnd.map((l) => Math.round(l * 100) / 100),
+    },
+    options: { ...opts, out: undefined, agentCommands: AGENT_COMMAND, worker: workerSettings },
+    droverCommit: (() => {
+      try {
+        const top = join(BENCH_DIR, '..');
+        const dirty = gitSync(top, 'status', '--porcelain', '--', 'src') !== '';
+        return `${gitSync(top, 'rev-parse', '--short', 'HEAD')}${dirty ? ' (src/ has uncommitted changes)' : ''}`;
+      } catch {
+        return 'unknown';
+      }
+    })(),
+    repos: repos.map((r) => ({ kind: r.kind, files: r.files, generateMs: Math.round(r.generateMs) })),
+    overhead: overheadRows(),
+    results,
+  };
+  mkdirSync(dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${opts.out}`);
+}
+
+function overheadRows() {
+  const rows: { repo: RepoKind; mode: Mode; concurrency: number; droverP50: number; gitP50: number; overheadP50Ms: number; ratio: number }[] = [];
+  for (const d of results.filter((r) => r.kind === 'drover')) {
+    const g = results.find((r) => r.kind === 'git' && r.repo === d.repo && r.mode === d.mode && r.concurrency === d.concurrency);
+    if (!g || !d.mode) continue;
+    rows.push({
+      repo: d.repo,
+      mode: d.mode,
+      concurrency: d.concurrency,
+      droverP50: d.p50,
+      gitP50: g.p50,
+      overheadP50Ms: round1(d.p50 - g.p50),
+      ratio: Math.round((d.p50 / g.p50) * 100) / 100,
+    });
+  }
+  return rows;
+}
+
+function printTable(repos: RepoInfo[]): void {
+  const header = ['repo', 'scenario', 'conc', 'n', 'p50 ms', 'p95 ms', 'max ms', 'jobs/s', 'err'];
+  const rows = results.map((r) => [
+    `${r.repo} (${repos.find((x) => x.kind === r.repo)?.files ?? '?'} files)`,
+    r.scenario,
+    String(r.concurrency),
+    String(r.n),
+    r.p50.toFixed(0),
+    r.p95.toFixed(0),
+    r.max.toFixed(0),
+    r.concurrency > 1 ? r.perSecond.toFixed(2) : '',
+    r.errors.length ? String(r.errors.length) : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const right = new Set([2, 3, 4, 5, 6, 7, 8]);
+  const fmt = (row: string[]) => `| ${row.map((c, i) => (right.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
+  const lines = [fmt(header), `|${widths.map((w, i) => (right.has(i) ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`, ...rows.map(fmt)];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+
+  const over = overheadRows();
+  if (over.length > 0) {
+    process.stdout.write('\nDrover/Temporal overhead over raw git (p50):\n\n');
+    const h2 = ['repo', 'mode', 'conc', 'drover p50', 'git p50', 'overhead ms', 'ratio'];
+    const r2 = over.map((o) => [o.repo, o.mode, String(o.concurrency), o.droverP50.toFixed(0), o.gitP50.toFixed(0), o.overheadP50Ms.toFixed(0), `${o.ratio.toFixed(2)}x`]);
+    const w2 = h2.map((h, i) => Math.max(h.length, ...r2.map((row) => row[i]?.length ?? 0)));
+    const f2 = (row: string[]) => `| ${row.map((c, i) => (i >= 2 ? c.padStart(w2[i] ?? 0) : c.padEnd(w2[i] ?? 0))).join(' | ')} |`;
+    process.stdout.write(`${[f2(h2), `|${w2.map((w, i) => (i >= 2 ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`, ...r2.map(f2)].join('\n')}\n`);
+  }
+  const phased = results.filter((r) => r.phasesP50Ms);
+  if (phased.length > 0) {
+    process.stdout.write('\nPhase medians, ms (Drover: workflow time from JobResult.durationsMs; git baseline: wall time):\n\n');
+    for (const r of phased) {
+      const parts = Object.entries(r.phasesP50Ms ?? {})
+        .filter(([, v]) => v > 0)
+        .map(([k, v]) => `${k}=${v.toFixed(0)}`);
+      const loop = r.kind === 'drover' ? `   (event loop p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms, max ${r.eventLoopDelayMs.max.toFixed(0)} ms)` : '';
+      process.stdout.write(`  ${r.repo.padEnd(5)} ${r.scenario.padEnd(25)} c=${r.concurrency}  ${parts.join('  ')}${loop}\n`);
+    }
+  }
+  process.stdout.write('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const deadline = setTimeout(() => {
+  log(`deadline of ${opts.deadlineMs / 60_000} min reached; aborting`);
+  void cleanup().finally(() => process.exit(2));
+}, opts.deadlineMs);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .then(
+    () => 0,
+    (err) => {
+      log(`failed: ${(err as Error).stack ?? err}`);
+      return 1;
+    },
+  )
+  .then(async (code) => {
+    clearTimeout(deadline);
+    await cleanup();
+    // The SDK's native runtime keeps handles open; the bench has nothing left to do.
+    process.exit(code);
+  });
