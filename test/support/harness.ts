@@ -27,7 +27,6 @@ export function testConfig(address: string, overrides: DroverConfigInput = {}): 
   const parsed = DroverConfig.parse({
     temporal: { address, namespace: 'default' },
     taskQueue: `test-${randomBytes(4).toString('hex')}`,
-    dataDir: tempDir('drover-data-'),
     workerId: `w-${randomBytes(3).toString('hex')}`,
     ...overrides,
   });
