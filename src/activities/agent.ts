@@ -79,7 +79,8 @@ export function createAgentActivities(deps: ActivityContext) {
           lines++;
           const event = backend.parseLine(stream, line);
           log({ source: 'agent', stream, ...(event ? { type: event.type } : {}), text: line });
-          if (event) lastEvent = `${event.type}: ${event.text}`.slice(0, SUMMARY_LIMIT);
+          // Redacted here, not only on return: the heartbeat carries it to the UI while the agent runs.
+          if (event) lastEvent = deps.redact(`${event.type}: ${event.text}`).slice(0, SUMMARY_LIMIT);
         },
       })
       .catch((err: NodeJS.ErrnoException) => {

@@ -3,9 +3,6 @@ export function createSemaphore(limit: number) {
   let running = 0;
   const waiting: (() => void)[] = [];
   return {
-    get running() {
-      return running;
-    },
     async acquire(signal?: AbortSignal): Promise<() => void> {
       if (running >= limit) {
         await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { agentScript, git, historyText, makeRepo, serverAndWorker } from '../support/harness.js';
+import { agentScript, git, historyText, makeRepo, serverAndWorker, waitFor } from '../support/harness.js';
 
 describe('a job on a fresh local repo', () => {
   const ctx = serverAndWorker();
@@ -172,5 +172,17 @@ printf '{"question": "is %s right?"}' "$DROVER_TEST_API_KEY" > .drover/question.
     assert.ok(!text.includes(secret), 'the secret value is nowhere in the history');
     assert.ok(!JSON.stringify(await ctx.env.client.status(jobId)).includes(secret));
     assert.match(JSON.stringify(await ctx.env.client.status(jobId)), /\[redacted:DROVER_TEST_API_KEY\]/);
+  });
+
+  it("keeps the worker's secrets out of the live heartbeat progress shown by status", async () => {
+    const agent = agentScript('echo "using key $DROVER_TEST_API_KEY"; sleep 60');
+    const { jobId } = await ctx.env.client.submit({ repo: makeRepo(), prompt: 'Print and wait', agent: { kind: 'command', argv: ['bash', agent] } });
+    const progress = await waitFor('heartbeat progress', async () => {
+      const p = (await ctx.env.client.status(jobId)).activity?.progress;
+      return p?.includes('using key') ? p : undefined;
+    });
+    assert.equal(progress, 'message: using key [redacted:DROVER_TEST_API_KEY]');
+    await ctx.env.client.cancel(jobId);
+    await ctx.env.client.result(jobId).catch(() => undefined);
   });
 });
