@@ -15,7 +15,8 @@ import { dataPaths } from './config/paths.js';
 import { oneLine } from './config/load.js';
 import { isGitRepo } from './git/git.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
-import { repoSlug } from './shared/ids.js';
+import { backendQueueFor, repoSlug } from './shared/ids.js';
+import proto from '@temporalio/proto';
 import { JobSpec, AnswerPayload, type JobInput, type JobResult, type JobSpecInput, type JobStatusView, type JobPhase } from './shared/schemas.js';
 import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
 import { answerSignal, statusQuery } from './workflows/definitions.js';
@@ -137,6 +138,13 @@ export class DroverClient {
         if (memo?.pendingQuestion) report.pendingQuestion = memo.pendingQuestion;
       }
       report.pendingQuestion ??= report.status?.pendingQuestion ?? undefined;
+      if (report.phase === 'preparing' && (!report.activity || report.activity.type === 'prepareWorkspace')) {
+        const kind = desc.typedSearchAttributes.get(DroverAgent);
+        if (kind && (await this.backendPollers(kind)) === 0) {
+          const queue = backendQueueFor(this.config.taskQueue, kind);
+          report.note = `waiting for a worker with the ${kind} backend: none polls task queue ${queue}; start \`drover worker\` where the ${kind} CLI is installed`;
+        }
+      }
       const wft = desc.raw.pendingWorkflowTask;
       const waitingMs = wft?.scheduledTime ? Date.now() - Number(wft.scheduledTime.seconds ?? 0) * 1000 : 0;
       if (!report.activity && waitingMs > 5_000) report.note ??= 'waiting for a worker to pick up the job';
@@ -151,6 +159,16 @@ export class DroverClient {
       report.phase = execution === 'CANCELLED' ? 'cancelled' : 'failed';
     }
     return report;
+  }
+
+  /** How many workers poll the backend's queue right now (the server forgets pollers after a few minutes). */
+  async backendPollers(kind: string): Promise<number> {
+    const res = await this.client.workflowService.describeTaskQueue({
+      namespace: this.config.temporal.namespace,
+      taskQueue: { name: backendQueueFor(this.config.taskQueue, kind), kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    return res.pollers?.length ?? 0;
   }
 
   async answer(jobId: string, text: string): Promise<void> {

@@ -1,11 +1,16 @@
-/** Drover's worker: one process, two Temporal workers (the shared job queue and this host's private queue). */
+/**
+ * Drover's worker: one process, several Temporal workers: the shared job queue (workflows), this host's private
+ * queue (everything that touches its worktrees) and one queue per backend it has (where jobs land).
+ */
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { dataPaths } from './config/paths.js';
 import type { DroverConfig } from './config/schema.js';
 import { createHostRuntime } from './runtimes/host-runtime.js';
-import { hostQueueFor } from './shared/ids.js';
+import { backendQueueFor, hostQueueFor } from './shared/ids.js';
+import { readEnvFiles } from './config/env-file.js';
+import { checkBackends, type BackendCheck } from './worker-backends.js';
 import { AppError } from './shared/errors.js';
 import { resolveWorkerId } from './worker-id.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -35,7 +40,9 @@ export function installRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void 
 export interface DroverWorker {
   workerId: string;
   hostQueue: string;
-  /** Resolves when both workers have stopped. */
+  /** What this worker found of each backend; only the available ones get a queue. */
+  backends: BackendCheck[];
+  /** Resolves when all its Temporal workers have stopped. */
   done: Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -61,13 +68,21 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
   } catch (err) {
     throw new AppError('ServerUnavailable', `cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
   }
+  // Credentials come from the worker's environment and env files, never from a job.
+  const baseEnv = {
+    ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+    ...readEnvFiles(config.worker.envFiles),
+  };
+  const runtime = createHostRuntime();
+  const backends = await checkBackends(config, runtime, baseEnv);
   const activities = createActivities({
     paths,
     workerId,
     hostQueue,
-    runtime: createHostRuntime(),
-    baseEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+    runtime,
+    baseEnv,
     maxConcurrentAgents: config.worker.maxConcurrentAgents,
+    agents: config.agents,
   });
   const common = {
     connection,
@@ -95,7 +110,22 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
     activities,
     maxConcurrentActivityTaskExecutions: 1000,
   });
-  const done = Promise.all([shared.run(), host.run()])
+  // A job's first activity waits on its backend's queue until a worker that has the backend takes it.
+  const perBackend = await Promise.all(
+    backends
+      .filter((b) => b.available)
+      .map((b) =>
+        Worker.create({
+          ...common,
+          taskQueue: backendQueueFor(config.taskQueue, b.kind),
+          identity: `${workerId}/${b.kind}`,
+          activities: { prepareWorkspace: activities.prepareWorkspace },
+          maxConcurrentActivityTaskExecutions: 4,
+        }),
+      ),
+  );
+  const workers = [shared, host, ...perBackend];
+  const done = Promise.all(workers.map((w) => w.run()))
     .then(
       () => connection.close(),
       async (err) => {
@@ -105,8 +135,8 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
     )
     .finally(unlock);
   const shutdown = async () => {
-    for (const w of [shared, host]) if (w.getState() === 'RUNNING') w.shutdown();
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await done.catch(() => undefined);
   };
-  return { workerId, hostQueue, done, shutdown };
+  return { workerId, hostQueue, backends, done, shutdown };
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { backendFor } from '../backends/registry.js';
 import { durationMs } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
-import type { AgentHeartbeat, QA, RunAgentInput, RunAgentOutput } from '../shared/schemas.js';
+import { AgentHeartbeat, type QA, type RunAgentInput, type RunAgentOutput } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { createSemaphore } from './semaphore.js';
 import { keepHeartbeating } from './heartbeat.js';
@@ -48,40 +48,79 @@ export function createAgentActivities(deps: ActivityContext) {
   async function runOnce(input: RunAgentInput, log: ReturnType<typeof openJobLog>): Promise<RunAgentOutput> {
     const files = await writeRunFiles(input);
     const backend = backendFor(input.agent);
-    const invocation = backend.buildInvocation({
+    const settings = deps.agents[input.agent.kind];
+    const ctx = Context.current();
+    const plan = planRun(input, files.prompt, backend.capabilities.resume, ctx.info.attempt, ctx.info.heartbeatDetails);
+    const run = backend.start({
       agent: input.agent,
-      prompt: files.prompt,
+      settings: settings as never,
+      prompt: plan.prompt,
       worktree: input.worktree,
       droverEnv: files.env,
+      ...(plan.resume ? { resume: plan.resume } : {}),
+      ...(plan.nativeAnswer ? { nativeAnswer: plan.nativeAnswer } : {}),
     });
+    const { invocation } = run;
 
     const tag = processTag(input.jobId);
     const leftovers = await deps.runtime.killTagged(tag);
     if (leftovers > 0) log({ source: 'drover', text: `killed ${leftovers} process(es) left by an earlier attempt` });
-    const attempt = Context.current().info.attempt;
-    log({ source: 'drover', text: `agent ${input.agent.kind} starting (revision ${input.revision}, attempt ${attempt})` });
+    log({
+      source: 'drover',
+      text: `agent ${input.agent.kind} starting (revision ${input.revision}, attempt ${ctx.info.attempt}${plan.resume ? `, resuming session ${plan.resume}` : ''}${plan.note ? `, ${plan.note}` : ''})`,
+      argv: invocation.argv,
+    });
 
     let lines = 0;
     let lastEvent: string | null = null;
-    const stopBeats = keepHeartbeating((): AgentHeartbeat => ({ summary: lastEvent ?? 'starting', lines }));
-    const signal = Context.current().cancellationSignal;
+    const recent: string[] = [];
+    let sawFinal = false;
+    let lingerTimer: NodeJS.Timeout | undefined;
+    const heartbeat = (): AgentHeartbeat => {
+      const sessionId = run.sessionId() ?? plan.resume;
+      return { summary: lastEvent ?? 'starting', lines, ...(sessionId ? { sessionId } : {}), recent: [...recent] };
+    };
+    const stopBeats = keepHeartbeating(heartbeat);
+    const signal = ctx.cancellationSignal;
+    const idle = input.timeouts.agentIdle ?? settings.idleTimeout;
+    let onLine: (stream: 'stdout' | 'stderr', line: string) => void = () => undefined;
     const result = await deps.runtime
       .exec({
         argv: invocation.argv,
         cwd: input.worktree,
         env: { ...deps.baseEnv, ...invocation.env },
         stdin: invocation.stdin,
+        keepStdinOpen: invocation.keepStdinOpen,
         signal,
-        idleTimeoutMs: durationMs(input.timeouts.agentIdle),
+        idleTimeoutMs: durationMs(idle),
         hardTimeoutMs: durationMs(input.timeouts.agentHard),
         tag,
-        onLine: (stream, line) => {
-          lines++;
-          const event = backend.parseLine(stream, line);
-          log({ source: 'agent', stream, ...(event ? { type: event.type } : {}), text: line });
-          // Redacted here, not only on return: the heartbeat carries it to the UI while the agent runs.
-          if (event) lastEvent = deps.redact(`${event.type}: ${event.text}`).slice(0, SUMMARY_LIMIT);
+        onStart: (io) => {
+          onLine = (stream, line) => {
+            lines++;
+            const reading = run.read(stream, line);
+            // The raw line, as the CLI printed it, with what Drover read in it (rendered by `drover logs`).
+            log({ source: 'agent', stream, ...(reading.events[0] ? { type: reading.events[0].type } : {}), text: line, events: reading.events });
+            for (const event of reading.events) {
+              // Redacted here, not only on return: the heartbeat carries it to the UI while the agent runs.
+              lastEvent = deps.redact(`${event.type}: ${event.text}`).slice(0, SUMMARY_LIMIT);
+              recent.push(lastEvent);
+              if (recent.length > 5) recent.shift();
+            }
+            for (const reply of reading.replies ?? []) io.write(reply);
+            if (reading.final && !sawFinal) {
+              sawFinal = true;
+              // The CLI has said all it will say. Some never exit after that (a known hang of several CLIs):
+              // close their input and stop them if they linger.
+              io.closeStdin();
+              lingerTimer = setTimeout(() => {
+                log({ source: 'drover', text: `agent still running ${settings.afterResultGrace} after its final result; stopping it` });
+                io.finish();
+              }, durationMs(settings.afterResultGrace));
+            }
+          };
         },
+        onLine: (stream, line) => onLine(stream, line),
       })
       .catch((err: NodeJS.ErrnoException) => {
         if (err.code && SPAWN_ERRORS.has(err.code)) {
@@ -89,7 +128,10 @@ export function createAgentActivities(deps: ActivityContext) {
         }
         throw err;
       })
-      .finally(stopBeats);
+      .finally(() => {
+        stopBeats();
+        clearTimeout(lingerTimer);
+      });
     log({ source: 'drover', text: `agent ended: ${result.end}, exit ${result.exitCode ?? result.signal}, ${result.durationMs} ms` });
 
     if (signal.aborted) throw new CancelledFailure('job cancelled; the agent was stopped');
@@ -97,17 +139,29 @@ export function createAgentActivities(deps: ActivityContext) {
       case 'cancelled':
         throw new CancelledFailure('job cancelled; the agent was stopped');
       case 'idle':
-        throw new AppError('AgentIdle', `agent printed nothing for ${input.timeouts.agentIdle} and was stopped`);
+        throw new AppError('AgentIdle', `agent printed nothing for ${idle} and was stopped`);
       case 'timeout':
         throw new AppError('AgentTimeout', `agent ran longer than ${input.timeouts.agentHard} and was stopped`);
       case 'exit':
+      case 'finished':
         break;
     }
-    if (result.exitCode === 126 || result.exitCode === 127) {
-      throw new AppError('AgentCommandNotFound', `agent command could not be run (exit ${result.exitCode}); see drover logs ${input.jobId}`);
+    const sessionId = run.sessionId() ?? plan.resume ?? null;
+    const usage = run.usage();
+    const common = { lastEvent, durationMs: result.durationMs, sessionId, ...(usage ? { usage, usageScope: run.usageScope ?? 'run' } : {}) };
+    const verdict = run.verdict({ exitCode: result.exitCode, finished: result.end === 'finished' });
+    if (verdict?.outcome === 'failed') throw new AppError(verdict.type, `${verdict.message}; see drover logs ${input.jobId}`);
+    if (verdict?.outcome === 'question') {
+      log({ source: 'drover', type: 'question', text: verdict.question });
+      return { outcome: 'question', question: verdict.question.slice(0, 4_000), native: true, exitCode: result.exitCode ?? 0, ...common };
     }
-    if (result.exitCode !== 0) {
-      throw new AppError('AgentFailed', `agent exited with ${result.exitCode ?? result.signal}; see drover logs ${input.jobId}`);
+    if (!verdict) {
+      if (result.exitCode === 126 || result.exitCode === 127) {
+        throw new AppError('AgentCommandNotFound', `agent command could not be run (exit ${result.exitCode}); see drover logs ${input.jobId}`);
+      }
+      if (result.exitCode !== 0) {
+        throw new AppError('AgentFailed', `agent exited with ${result.exitCode ?? result.signal}; see drover logs ${input.jobId}`);
+      }
     }
 
     const question = await takeQuestion(files.questionFile);
@@ -115,11 +169,59 @@ export function createAgentActivities(deps: ActivityContext) {
     return {
       outcome: question ? 'question' : 'done',
       ...(question ? { question } : {}),
-      exitCode: 0,
-      lastEvent,
-      durationMs: result.durationMs,
+      exitCode: result.exitCode ?? 0,
+      ...common,
     };
   }
+}
+
+interface RunPlan {
+  prompt: string;
+  resume?: string;
+  nativeAnswer?: { question: string; answer: string };
+  note?: string;
+}
+
+/**
+ * Decides how this run starts: a fresh session with the whole task, the workflow's session continued with a
+ * follow-up (an answer, review feedback), or, on a retry after a crash, the dead attempt's session resumed
+ * (its id came in the heartbeat) or a fresh start with a note of what that attempt did.
+ */
+export function planRun(input: RunAgentInput, full: string, canResume: boolean, attempt: number, details: unknown): RunPlan {
+  const previous = attempt > 1 ? AgentHeartbeat.safeParse(details) : undefined;
+  const crashed = previous?.success ? previous.data : undefined;
+  const last = input.questions.at(-1);
+  const nativeAnswer = input.answering === 'native' && last ? { nativeAnswer: last } : {};
+  if (canResume && crashed?.sessionId) {
+    return {
+      prompt: 'Your previous run was interrupted before it finished. Continue the task from where you left off; the files you changed are still in place.',
+      resume: crashed.sessionId,
+      ...nativeAnswer,
+      note: 'continuing the interrupted session',
+    };
+  }
+  if (canResume && input.session) {
+    return { prompt: followUp(input), resume: input.session, ...nativeAnswer };
+  }
+  if (crashed && (crashed.recent?.length ?? 0) > 0) {
+    const done = (crashed.recent ?? []).map((r) => `- ${r}`).join('\n');
+    return {
+      prompt: `${full}\n## Note from Drover\n\nAn earlier attempt at this task was interrupted. Its files are still in the worktree. The last things it did:\n${done}\n`,
+      note: 'restarting with a handoff note',
+    };
+  }
+  return { prompt: full };
+}
+
+/**
+ * What a resumed session is told. The session remembers the task and what was said before, so only the new
+ * thing: the answer to its question, or else the round's feedback (said once, at the round's first run).
+ */
+function followUp(input: RunAgentInput): string {
+  const last = input.questions.at(-1);
+  if (last && input.answering === 'file') return `The answer to your question "${last.question}" is:\n\n${last.answer}\n`;
+  if (input.feedback && !input.answering) return `## Feedback on your previous attempt\n\n${input.feedback}\n`;
+  return 'Continue the task.\n';
 }
 
 /** Writes the prompt (and the latest answer and feedback) where the agent can read them. */

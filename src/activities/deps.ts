@@ -1,4 +1,5 @@
 import type { DataPaths } from '../config/paths.js';
+import type { AgentsConfig } from '../config/schema.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Redact } from './redact.js';
 
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   baseEnv: Record<string, string>;
   /** How many agents may run at once on this worker. */
   maxConcurrentAgents: number;
+  /** The worker's settings for each backend. */
+  agents: AgentsConfig;
 }
 
 /** What the activity factories share: deps plus per-worker helpers. */

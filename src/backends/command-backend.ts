@@ -5,12 +5,15 @@ import type { AgentBackend } from './backend.js';
 export const commandBackend: AgentBackend<CommandAgent> = {
   kind: 'command',
   capabilities: { resume: false, nativeQuestions: false, costReporting: false, needsNetwork: false },
-  buildInvocation({ agent, prompt, droverEnv }) {
+  versionArgs: [],
+  start({ agent, prompt, droverEnv }) {
     const argv = agent.argv ?? ['bash', '-c', agent.command ?? ''];
-    return { argv, env: { ...agent.env, ...droverEnv }, stdin: prompt };
-  },
-  parseLine(stream, line) {
-    if (line.trim() === '') return undefined;
-    return { type: stream === 'stderr' ? 'error' : 'message', text: line };
+    return {
+      invocation: { argv, env: { ...agent.env, ...droverEnv }, stdin: prompt, keepStdinOpen: false },
+      read: (stream, line) => ({ events: line.trim() === '' ? [] : [{ type: stream === 'stderr' ? 'error' : 'message', text: line }] }),
+      sessionId: () => undefined,
+      usage: () => undefined,
+      verdict: () => undefined,
+    };
   },
 };

@@ -1,11 +1,21 @@
-import type { AgentSpec } from '../shared/schemas.js';
+import type { AgentKind, AgentSpec } from '../shared/schemas.js';
 import type { AgentBackend } from './backend.js';
+import { claudeCodeBackend } from './claude-code-backend.js';
+import { codexBackend } from './codex-backend.js';
 import { commandBackend } from './command-backend.js';
+import { openCodeBackend } from './opencode-backend.js';
 
-const BACKENDS: { [K in AgentSpec['kind']]: AgentBackend<Extract<AgentSpec, { kind: K }>> } = {
+const BACKENDS: { [K in AgentKind]: AgentBackend<Extract<AgentSpec, { kind: K }>> } = {
   command: commandBackend,
+  'claude-code': claudeCodeBackend,
+  codex: codexBackend,
+  opencode: openCodeBackend,
 };
 
 export function backendFor<S extends AgentSpec>(agent: S): AgentBackend<S> {
   return BACKENDS[agent.kind as S['kind']] as unknown as AgentBackend<S>;
+}
+
+export function backendOfKind(kind: AgentKind): AgentBackend {
+  return BACKENDS[kind] as unknown as AgentBackend;
 }

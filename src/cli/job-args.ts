@@ -11,6 +11,8 @@ export interface SubmitFlags {
   promptFile?: string;
   agent?: string;
   agentCommand?: string;
+  model?: string;
+  maxTurns?: string;
   env?: string[];
   validate?: string[];
   critic?: string;
@@ -36,13 +38,15 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
     spec.prompt ??= readText(spec.promptFile, 'prompt file');
     delete spec.promptFile;
   }
-  if (f.agent !== undefined || f.agentCommand !== undefined || f.env?.length) {
+  if (f.agent !== undefined || f.agentCommand !== undefined || f.env?.length || f.model !== undefined || f.maxTurns !== undefined) {
     const kind = f.agent ?? (spec.agent as { kind?: string } | undefined)?.kind ?? 'command';
     if (!(AGENT_KINDS as readonly string[]).includes(kind)) {
       throw new AppError('InvalidInput', `unknown agent kind "${kind}" (known: ${AGENT_KINDS.join(', ')})`);
     }
     const agent: Record<string, unknown> = { ...((spec.agent as object) ?? {}), kind };
     if (f.agentCommand !== undefined) agent.command = f.agentCommand;
+    if (f.model !== undefined) agent.model = f.model;
+    if (f.maxTurns !== undefined) agent.maxTurns = Number(f.maxTurns);
     if (f.env?.length) agent.env = { ...((agent.env as object) ?? {}), ...parseEnv(f.env) };
     spec.agent = agent;
   }

@@ -37,6 +37,7 @@ function fromEnv(env: NodeJS.ProcessEnv): DroverConfigInput {
   if (env.DROVER_TASK_QUEUE) out.taskQueue = env.DROVER_TASK_QUEUE;
   if (env.DROVER_DATA_DIR) out.dataDir = env.DROVER_DATA_DIR;
   if (env.DROVER_WORKER_ID) out.workerId = env.DROVER_WORKER_ID;
+  if (env.DROVER_BACKENDS) out.worker = { backends: env.DROVER_BACKENDS.split(',').map((b) => b.trim()).filter(Boolean) };
   return out as DroverConfigInput;
 }
 

@@ -1,5 +1,53 @@
 import { z } from 'zod';
 
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+/** What every CLI backend shares; set per worker, never by a job. */
+const backendBase = (command: string) => ({
+  command: z.string().min(1).default(command).describe('the CLI to run: a name on PATH or a path'),
+  model: z.string().min(1).optional().describe('default model when the job names none'),
+  extraArgs: z.array(z.string()).default([]).describe('arguments added to every invocation'),
+  env: z.record(EnvName, z.string()).default({}).describe('non-secret variables for this CLI'),
+  idleTimeout: z.string().default('5m').describe('kill the CLI when it prints nothing this long (a job may set its own)'),
+  afterResultGrace: z.string().default('5s').describe('how long the CLI may linger after its final result before it is stopped'),
+});
+
+export const ClaudeCodeSettings = z
+  .object({
+    ...backendBase('claude'),
+    permissionMode: z.enum(['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk']).default('acceptEdits'),
+    allowedTools: z.array(z.string()).default([]).describe('tools allowed besides edits, e.g. Bash(npm test:*)'),
+    /** A tool outside allowedTools asks for permission; nobody is there to say yes, so Drover answers. */
+    onPermissionRequest: z.enum(['deny', 'allow']).default('deny'),
+  })
+  .strict();
+export const CodexSettings = z
+  .object({
+    ...backendBase('codex'),
+    sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).default('workspace-write'),
+    /** Codex's own sandbox needs Landlock/bubblewrap; inside a container or a sandbox-less host, bypass it. */
+    bypassSandbox: z.boolean().default(false),
+  })
+  .strict();
+export const OpenCodeSettings = z
+  .object({
+    ...backendBase('opencode'),
+    autoApprove: z.boolean().default(false).describe('pass --auto: approve permission requests not explicitly denied'),
+  })
+  .strict();
+export const CommandSettings = z
+  .object({ idleTimeout: z.string().default('5m'), afterResultGrace: z.string().default('5s') })
+  .strict();
+
+export const AgentsConfig = z
+  .object({
+    command: CommandSettings.default(CommandSettings.parse({})),
+    'claude-code': ClaudeCodeSettings.default(ClaudeCodeSettings.parse({})),
+    codex: CodexSettings.default(CodexSettings.parse({})),
+    opencode: OpenCodeSettings.default(OpenCodeSettings.parse({})),
+  })
+  .strict();
+export type AgentsConfig = z.infer<typeof AgentsConfig>;
+
 /** Drover's configuration: YAML file < environment < command-line flags, validated once. */
 export const DroverConfig = z
   .object({
@@ -22,9 +70,15 @@ export const DroverConfig = z
       .object({
         maxConcurrentAgents: z.number().int().min(1).max(100).default(4).describe('agents running at once on this worker'),
         shutdownGrace: z.string().default('10s').describe('how long running activities get on shutdown'),
+        backends: z
+          .array(z.enum(['command', 'claude-code', 'codex', 'opencode']))
+          .optional()
+          .describe('the backends this worker offers (default: every one whose CLI it finds)'),
+        envFiles: z.array(z.string().min(1)).default([]).describe('KEY=value files whose variables agents get (credentials)'),
       })
       .strict()
-      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s' }),
+      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', envFiles: [] }),
+    agents: AgentsConfig.default(AgentsConfig.parse({})),
     dev: z
       .object({
         port: z.number().int().min(1).max(65535).default(7233),

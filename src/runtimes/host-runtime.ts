@@ -52,7 +52,15 @@ function exec(spec: ExecSpec): Promise<ExecResult> {
       return s;
     });
     child.stdin.on('error', () => undefined); // the process may exit without reading its input
-    child.stdin.end(spec.stdin ?? '');
+    if (spec.keepStdinOpen) child.stdin.write(spec.stdin ?? '');
+    else child.stdin.end(spec.stdin ?? '');
+    spec.onStart?.({
+      write: (text) => {
+        if (child.stdin.writable) child.stdin.write(text);
+      },
+      closeStdin: () => child.stdin.end(),
+      finish: () => stop('finished'),
+    });
 
     let settled = false;
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {

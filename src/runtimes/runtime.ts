@@ -4,6 +4,10 @@ export interface ExecSpec {
   cwd: string;
   env: Readonly<Record<string, string>>;
   stdin?: string;
+  /** Leave stdin open after `stdin` for a conversation with the process (see `onStart`). */
+  keepStdinOpen?: boolean;
+  /** Receives the handle for talking to the running process. */
+  onStart?: (io: ExecIO) => void;
   signal?: AbortSignal;
   /** Kill the process when it prints nothing for this long. */
   idleTimeoutMs?: number;
@@ -14,7 +18,15 @@ export interface ExecSpec {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
 }
 
-export type ExecEnd = 'exit' | 'idle' | 'timeout' | 'cancelled';
+/** Talking to a running process. */
+export interface ExecIO {
+  write(text: string): void;
+  closeStdin(): void;
+  /** Stops the process (and its group) because its work is done; the run ends as 'finished'. */
+  finish(): void;
+}
+
+export type ExecEnd = 'exit' | 'idle' | 'timeout' | 'cancelled' | 'finished';
 
 export interface ExecResult {
   exitCode: number | null;

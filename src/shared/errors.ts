@@ -25,6 +25,12 @@ export const ERROR_POLICY = {
   AgentTimeout: { retryable: false, exitCode: EXIT.failed },
   AgentCommandNotFound: { retryable: false, exitCode: EXIT.failed },
   AgentProtocolError: { retryable: false, exitCode: EXIT.failed },
+  /** The model API refused the credentials: retrying cannot help until someone fixes the worker's key. */
+  AgentAuthFailed: { retryable: false, exitCode: EXIT.failed },
+  AgentRateLimited: { retryable: true, exitCode: EXIT.failed },
+  AgentModelError: { retryable: true, exitCode: EXIT.failed },
+  /** No worker offers the job's backend (reported by `drover status`, never a workflow failure). */
+  BackendUnavailable: { retryable: true, exitCode: EXIT.unavailable },
   CriticFailed: { retryable: false, exitCode: EXIT.failed },
   HumanTimeout: { retryable: false, exitCode: EXIT.humanTimeout },
   WorkerUnavailable: { retryable: false, exitCode: EXIT.failed },

@@ -15,6 +15,12 @@ export const branchFor = (jobId: string): string => `${BRANCH_PREFIX}${jobId}`;
 export const hostQueueFor = (taskQueue: string, workerId: string): string => `${taskQueue}@${workerId}`;
 
 /**
+ * Each backend has a queue that only workers with its CLI poll: a job's first activity goes there, so the
+ * job lands on a worker that can run its agent (and waits, visibly, while there is none).
+ */
+export const backendQueueFor = (taskQueue: string, kind: string): string => `${taskQueue}:${kind}`;
+
+/**
  * The subset of git's ref rules (git-check-ref-format) that matters for a base ref given by a user, plus a
  * ban on a leading "-" so a ref can never be read as an option by git.
  */

@@ -43,10 +43,32 @@ export const CommandAgent = z
   .refine((a) => (a.command === undefined) !== (a.argv === undefined), 'give exactly one of command or argv');
 export type CommandAgent = z.infer<typeof CommandAgent>;
 
+/**
+ * What a job may choose for a CLI agent: only what is safe to let any submitter override. Permission modes,
+ * sandboxes, extra arguments and credentials are the worker's to set (config file and environment).
+ */
+const ModelName = z.string().regex(/^[A-Za-z0-9._:/@-]{1,200}$/, 'must be a model name such as claude-sonnet-4-5 or openai/gpt-5');
+const cliAgent = <K extends string>(kind: K) =>
+  z
+    .object({
+      kind: z.literal(kind),
+      model: ModelName.optional().describe('the model, when not the worker default'),
+      maxTurns: z.number().int().min(1).max(1_000).optional().describe('a cap on the agent turns of one run, where the CLI has one'),
+    })
+    .strict();
+
+export const ClaudeCodeAgent = cliAgent('claude-code');
+export type ClaudeCodeAgent = z.infer<typeof ClaudeCodeAgent>;
+export const CodexAgent = cliAgent('codex');
+export type CodexAgent = z.infer<typeof CodexAgent>;
+export const OpenCodeAgent = cliAgent('opencode');
+export type OpenCodeAgent = z.infer<typeof OpenCodeAgent>;
+
 /** Backends are a discriminated union on `kind`; new backends add a member here. */
-export const AgentSpec = z.discriminatedUnion('kind', [CommandAgent]);
+export const AgentSpec = z.discriminatedUnion('kind', [CommandAgent, ClaudeCodeAgent, CodexAgent, OpenCodeAgent]);
 export type AgentSpec = z.infer<typeof AgentSpec>;
-export const AGENT_KINDS = ['command'] as const;
+export type AgentKind = AgentSpec['kind'];
+export const AGENT_KINDS = ['command', 'claude-code', 'codex', 'opencode'] as const satisfies readonly AgentKind[];
 
 export const ValidationStep = z
   .object({
@@ -64,7 +86,7 @@ export type CriticStep = z.infer<typeof CriticStep>;
 
 export const JobTimeouts = z
   .object({
-    agentIdle: Duration.default('5m').describe('kill the agent when it prints nothing for this long'),
+    agentIdle: Duration.optional().describe('kill the agent when it prints nothing for this long (default: the backend\'s, 5m)'),
     agentHard: Duration.default('1h').describe('kill the agent when one run takes this long'),
     heartbeat: Duration.default('30s').describe('a worker that stops heartbeating this long is presumed dead'),
     humanAnswer: Duration.default('24h').describe('how long a question waits for an answer'),
@@ -139,6 +161,16 @@ export const ValidationRound = z.object({
 });
 export type ValidationRound = z.infer<typeof ValidationRound>;
 
+export const AgentUsage = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cachedInputTokens: z.number().int(),
+  costUsd: z.number().nullable(),
+  turns: z.number().int(),
+});
+export type AgentUsage = z.infer<typeof AgentUsage>;
+export const NO_USAGE: AgentUsage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: null, turns: 0 };
+
 export const FileChange = z.object({ path: z.string(), added: z.number().int().nullable(), deleted: z.number().int().nullable() });
 export type FileChange = z.infer<typeof FileChange>;
 
@@ -157,6 +189,9 @@ export const JobResult = z.object({
   questions: z.array(QA),
   attempts: z.number().int(),
   durationsMs: z.record(z.string(), z.number()),
+  /** The agent CLI's own session (Claude session, Codex thread, OpenCode session), for `--resume` by hand. */
+  agentSession: z.string().nullable().optional(),
+  usage: AgentUsage.optional(),
   failure: z.object({ type: z.string(), message: z.string() }).optional(),
 });
 export type JobResult = z.infer<typeof JobResult>;
@@ -172,6 +207,9 @@ export const JobStatusView = z.object({
   lastAgentEvent: z.string().nullable(),
   questions: z.array(QA),
   worker: z.string().nullable(),
+  /** What the job is waiting for when it is not running (a worker with its backend, an answer). */
+  waitingFor: z.string().nullable().optional(),
+  agentSession: z.string().nullable().optional(),
 });
 export type JobStatusView = z.infer<typeof JobStatusView>;
 
@@ -200,14 +238,27 @@ export const RunAgentInput = z.object({
   feedback: z.string().optional(),
   questions: z.array(QA),
   timeouts: JobTimeouts,
+  /** Continue this agent session (same job, same worktree) instead of starting afresh. */
+  session: z.string().max(200).optional(),
+  /**
+   * This run carries the answer to the last question: asked through the CLI's own tool ('native', which waits
+   * for it in the resumed session) or through .drover/question.json ('file').
+   */
+  answering: z.enum(['native', 'file']).optional(),
 });
 export type RunAgentInput = z.infer<typeof RunAgentInput>;
 export const RunAgentOutput = z.object({
   outcome: z.enum(['done', 'question']),
   question: z.string().optional(),
+  /** The question came from the CLI's own tool; the answer goes back into the same session. */
+  native: z.boolean().optional(),
   exitCode: z.number().int(),
   lastEvent: z.string().nullable(),
   durationMs: z.number().int(),
+  sessionId: z.string().max(200).nullable().optional(),
+  usage: AgentUsage.optional(),
+  /** 'session': the usage is the session's running total (Codex), not this run's own. */
+  usageScope: z.enum(['run', 'session']).optional(),
 });
 export type RunAgentOutput = z.infer<typeof RunAgentOutput>;
 
@@ -238,5 +289,12 @@ export const CleanupInput = z.object({ jobId: z.string(), repo: z.string(), work
 export type CleanupInput = z.infer<typeof CleanupInput>;
 
 /** Heartbeat details: one line of progress, never logs. */
-export const AgentHeartbeat = z.object({ summary: z.string().max(300), lines: z.number().int() });
+export const AgentHeartbeat = z.object({
+  summary: z.string().max(300),
+  lines: z.number().int(),
+  /** Lets a retried attempt resume the CLI session of the attempt that died. */
+  sessionId: z.string().max(200).optional(),
+  /** The last few things the agent did, for the handoff note when the session cannot be resumed. */
+  recent: z.array(z.string().max(200)).max(5).optional(),
+});
 export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;

@@ -6,9 +6,14 @@ import type { CriticStep, JobInput, ValidationStep } from '../shared/schemas.js'
 const QUICK_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
 const msToDuration = (ms: number): string => `${Math.ceil(ms / 1000)}s`;
 
-/** prepareWorkspace runs on the shared queue: whichever worker takes it becomes the job's host. */
-export function sharedActivities(job: JobInput) {
+/**
+ * prepareWorkspace runs on a queue shared by workers (the backend's queue, or the job queue for histories
+ * from before backend queues): whichever worker takes it becomes the job's host. It has no schedule-to-start
+ * timeout: with no worker for the backend, the job waits for one.
+ */
+export function sharedActivities(job: JobInput, taskQueue?: string) {
   return proxyActivities<Activities>({
+    ...(taskQueue ? { taskQueue } : {}),
     startToCloseTimeout: '1h',
     heartbeatTimeout: job.timeouts.heartbeat,
     retry: QUICK_RETRY,

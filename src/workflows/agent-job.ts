@@ -11,12 +11,13 @@ import {
   TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import { z } from 'zod';
 import { durationMs } from '../shared/duration.js';
 import { failureTypeOf } from '../shared/errors.js';
-import { branchFor, repoSlug } from '../shared/ids.js';
+import { backendQueueFor, branchFor, repoSlug } from '../shared/ids.js';
 import { AnswerPayload, JobInput, type JobPhase, type JobResult, type ValidationRound, type Workspace } from '../shared/schemas.js';
 import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
 import { agentOptions, criticOptions, hostActivities, sharedActivities, validationOptions } from './activity-proxies.js';
@@ -27,6 +28,8 @@ const FEEDBACK_LIMIT = 6_000;
 const MAX_QUESTIONS = 20;
 /** Added after v1 histories were recorded; older runs replay without the memo. */
 const PENDING_QUESTION_MEMO = 'pending-question-memo';
+/** Added with the CLI backends: the first activity goes to the backend's queue, not the job queue. */
+const BACKEND_QUEUES = 'backend-queues';
 
 /**
  * One coding-agent job: worktree, agent (asking a person when it needs one), validation and critic rounds,
@@ -98,10 +101,18 @@ function jobFailure(err: unknown, state: JobState): unknown {
 }
 
 async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
+  let queue: string | undefined;
+  if (patched(BACKEND_QUEUES)) {
+    queue = backendQueueFor(workflowInfo().taskQueue, job.agent.kind);
+    state.waitingFor = `a worker with the ${job.agent.kind} backend (task queue ${queue})`;
+  }
   state.enter('preparing');
-  const ws = await sharedActivities(job).prepareWorkspace({ jobId: job.id, repo: job.repo, base: job.base });
+  const ws = await sharedActivities(job, queue).prepareWorkspace({ jobId: job.id, repo: job.repo, base: job.base });
+  state.waitingFor = null;
   state.baseCommit = ws.baseCommit;
   state.worker = ws.workerId;
+  // A session lives in its worker's files and its worktree: a new attempt starts a new one.
+  state.session = null;
   let hostAlive = true;
   try {
     return await runOnHost(job, state, ws);
@@ -154,6 +165,7 @@ async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise
 
 /** Runs the agent; each time it asks a question, waits durably for the answer and runs it again. */
 async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, feedback: string | undefined) {
+  let answering: 'native' | 'file' | undefined;
   for (;;) {
     state.enter('running_agent');
     const summary = `run ${job.agent.kind} agent, revision ${state.revision}, round ${state.questions.length + 1}`;
@@ -166,8 +178,13 @@ async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, 
       ...(feedback === undefined ? {} : { feedback }),
       questions: state.questions,
       timeouts: job.timeouts,
+      ...(state.session ? { session: state.session } : {}),
+      ...(answering ? { answering } : {}),
     });
+    answering = undefined;
     state.lastAgentEvent = out.lastEvent;
+    if (out.usage) state.addUsage(out.usage, out.usageScope === 'session' && out.sessionId === state.session);
+    if (out.sessionId) state.session = out.sessionId;
     if (out.outcome !== 'question' || !out.question) return;
     if (state.questions.length >= MAX_QUESTIONS) {
       throw ApplicationFailure.create({
@@ -193,6 +210,7 @@ async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, 
       });
     }
     state.questions.push({ question: out.question, answer: state.pendingAnswer ?? '' });
+    answering = out.native ? 'native' : 'file';
     state.pendingQuestion = null;
     state.pendingAnswer = null;
     if (patched(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: null });
@@ -251,6 +269,8 @@ function result(
     questions: state.questions,
     attempts: state.attempt,
     durationsMs: state.durationsMs,
+    agentSession: state.session,
+    ...(state.usage ? { usage: state.usage } : {}),
     ...(failure ? { failure } : {}),
   };
 }

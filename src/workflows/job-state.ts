@@ -1,6 +1,6 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { DroverStatus } from '../shared/search-attributes.js';
-import type { JobInput, JobPhase, JobStatusView, QA, ValidationRound } from '../shared/schemas.js';
+import type { AgentUsage, JobInput, JobPhase, JobStatusView, QA, ValidationRound } from '../shared/schemas.js';
 import { branchFor } from '../shared/ids.js';
 
 /** The workflow's mutable state; the status query and the UI's current details are views of it. */
@@ -13,6 +13,12 @@ export class JobState {
   baseCommit: string | null = null;
   worker: string | null = null;
   lastAgentEvent: string | null = null;
+  waitingFor: string | null = null;
+  /** The agent CLI's session in the current attempt's worktree. */
+  session: string | null = null;
+  usage: AgentUsage | null = null;
+  /** The last running total reported by a session-total CLI. */
+  private sessionUsage: AgentUsage | null = null;
   readonly questions: QA[] = [];
   readonly rounds: ValidationRound[] = [];
   readonly durationsMs: Record<string, number> = {};
@@ -41,7 +47,29 @@ export class JobState {
       lastAgentEvent: this.lastAgentEvent,
       questions: [...this.questions],
       worker: this.worker,
+      waitingFor: this.pendingQuestion ? 'an answer to the pending question' : this.waitingFor,
+      agentSession: this.session,
     };
+  }
+
+  /**
+   * Adds one run's usage. Some CLIs report their session's running total instead: then only the growth since
+   * the session's last report counts.
+   */
+  addUsage(reported: AgentUsage, sameSessionTotal: boolean): void {
+    const prev = sameSessionTotal ? this.sessionUsage : null;
+    this.sessionUsage = reported;
+    const u = prev ? minus(reported, prev) : reported;
+    const t = this.usage;
+    this.usage = t
+      ? {
+          inputTokens: t.inputTokens + u.inputTokens,
+          outputTokens: t.outputTokens + u.outputTokens,
+          cachedInputTokens: t.cachedInputTokens + u.cachedInputTokens,
+          costUsd: t.costUsd === null && u.costUsd === null ? null : (t.costUsd ?? 0) + (u.costUsd ?? 0),
+          turns: t.turns + u.turns,
+        }
+      : { ...u };
   }
 
   private details(): string {
@@ -51,10 +79,22 @@ export class JobState {
       `**Branch:** \`${branchFor(this.job.id)}\``,
     ];
     if (this.worker) lines.push(`**Worker:** ${this.worker}`);
+    if (this.waitingFor && this.phase === 'preparing') lines.push(`**Waiting for:** ${this.waitingFor}`);
     if (this.pendingQuestion) {
       lines.push('', '### Waiting for an answer', '', this.pendingQuestion, '',
         'Answer with `drover answer <job> "<text>"` or signal `answer` with `{"text": "..."}`.');
     }
     return lines.join('\n');
   }
+}
+
+function minus(a: AgentUsage, b: AgentUsage): AgentUsage {
+  return {
+    inputTokens: Math.max(0, a.inputTokens - b.inputTokens),
+    outputTokens: Math.max(0, a.outputTokens - b.outputTokens),
+    cachedInputTokens: Math.max(0, a.cachedInputTokens - b.cachedInputTokens),
+    costUsd: a.costUsd === null ? null : Math.max(0, a.costUsd - (b.costUsd ?? 0)),
+    // Turns are counted per run by every backend.
+    turns: a.turns,
+  };
 }

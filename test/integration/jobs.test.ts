@@ -35,13 +35,14 @@ describe('a job on a fresh local repo', () => {
     assert.equal(git(repo, 'show', `drover/${jobId}:hello.txt`), 'hello world');
     assert.doesNotMatch(git(repo, 'show', '--stat', '--format=', `drover/${jobId}`), /\.drover/);
 
-    // Everything after prepareWorkspace ran on the private queue of the worker holding the worktree.
+    // prepareWorkspace went to the queue of the job's backend; everything after it ran on the private queue
+    // of the worker holding the worktree.
     const history = await ctx.env.client.handle(jobId).fetchHistory();
     const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
     assert.deepEqual(
       scheduled.map((a) => `${a.activityType?.name}@${a.taskQueue?.name}`),
       [
-        `prepareWorkspace@${ctx.env.config.taskQueue}`,
+        `prepareWorkspace@${ctx.env.config.taskQueue}:command`,
         ...['runAgent', 'runValidations', 'commitChanges', 'cleanupWorkspace'].map((n) => `${n}@${ctx.env.worker.hostQueue}`),
       ],
     );

@@ -29,6 +29,8 @@ export function testConfig(address: string, overrides: DroverConfigInput = {}): 
     taskQueue: `test-${randomBytes(4).toString('hex')}`,
     workerId: `w-${randomBytes(3).toString('hex')}`,
     ...overrides,
+    // Tests of the command agent need no CLI checks at worker start; tests of CLI agents name theirs.
+    worker: { backends: ['command'], ...overrides.worker },
   });
   return { ...parsed, dataDir: parsed.dataDir ?? tempDir('drover-data-') };
 }
@@ -43,10 +45,10 @@ export interface TestEnv {
 }
 
 /** A client and a worker on a fresh task queue and data dir. */
-export async function startTestEnv(address: string, overrides: DroverConfigInput = {}): Promise<TestEnv> {
+export async function startTestEnv(address: string, overrides: DroverConfigInput = {}, workerEnv: Record<string, string> = {}): Promise<TestEnv> {
   const config = testConfig(address, overrides);
   const secret = `sk-test-${randomBytes(12).toString('hex')}`;
-  const worker = await startWorker(config, { ...process.env, DROVER_TEST_API_KEY: secret });
+  const worker = await startWorker(config, { ...process.env, DROVER_TEST_API_KEY: secret, ...workerEnv });
   const client = await DroverClient.connect(config);
   return {
     secret,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeChecks } from '../../worker-backends.js';
 import { configFrom } from '../context.js';
 import { note, say } from '../output.js';
 import { startEmbedded, untilSignal } from './serve.js';
@@ -21,6 +22,7 @@ export function registerDev(program: Command): void {
           env.worker
             ? `Worker           ${env.worker.workerId} on queues ${env.config.taskQueue} and ${env.worker.hostQueue}`
             : 'Worker           (the one already running on this data dir)',
+          ...(env.worker ? [`Backends         ${describeChecks(env.worker.backends)}`] : []),
           `Data dir         ${env.config.dataDir}`,
           '',
           'Submit a job from another shell, for example:',

@@ -5,20 +5,21 @@ import { DroverClient } from '../../client.js';
 import { dataPaths } from '../../config/paths.js';
 import { AppError } from '../../shared/errors.js';
 import { configFrom } from '../context.js';
+import { renderLogLine } from '../render-log.js';
 
 export function registerLogs(program: Command): void {
   program
     .command('logs <job>')
     .description("print a job's log (agent output, validation, git); the log lives in the worker's data dir")
     .option('-f, --follow', 'keep printing until the job ends')
-    .option('--json', 'print the raw JSON lines')
+    .option('--json', 'print the raw JSON lines (each agent line with the events Drover read in it)')
     .action(async (jobId: string, flags: { follow?: boolean; json?: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
       const file = dataPaths(config.dataDir).jobLog(jobId);
       if (!flags.follow && !existsSync(file)) {
         throw new AppError('JobNotFound', `no log for ${jobId} at ${file} (logs live in the data dir of the worker that ran the job)`);
       }
-      const render = (line: string) => (flags.json ? line : renderLine(line));
+      const render = (line: string) => (flags.json ? [line] : renderLogLine(line));
       let offset = printFrom(file, 0, render);
       if (!flags.follow) return;
       const client = await DroverClient.connect(config);
@@ -36,7 +37,7 @@ export function registerLogs(program: Command): void {
 }
 
 /** Prints complete lines from `offset` on and returns the new offset. */
-function printFrom(file: string, offset: number, render: (line: string) => string): number {
+function printFrom(file: string, offset: number, render: (line: string) => string[]): number {
   if (!existsSync(file)) return offset;
   const size = statSync(file).size;
   if (size <= offset) return offset;
@@ -46,17 +47,8 @@ function printFrom(file: string, offset: number, render: (line: string) => strin
   closeSync(fd);
   const text = buf.toString('utf8');
   const end = text.lastIndexOf('\n') + 1;
-  for (const line of text.slice(0, end).split('\n').filter(Boolean)) process.stdout.write(`${render(line)}\n`);
-  return offset + Buffer.byteLength(text.slice(0, end));
-}
-
-function renderLine(line: string): string {
-  try {
-    const e = JSON.parse(line) as { ts: string; source: string; stream?: string; type?: string; text: string; check?: string };
-    const tag = e.source === 'validate' && e.check ? `validate:${e.check}` : e.source;
-    const marker = e.type === 'question' ? '? ' : e.stream === 'stderr' ? '! ' : '';
-    return `${e.ts.slice(11, 19)} ${tag.padEnd(8)} ${marker}${e.text}`;
-  } catch {
-    return line;
+  for (const line of text.slice(0, end).split('\n').filter(Boolean)) {
+    for (const out of render(line)) process.stdout.write(`${out}\n`);
   }
+  return offset + Buffer.byteLength(text.slice(0, end));
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startWorker } from '../../worker.js';
+import { describeChecks } from '../../worker-backends.js';
 import { configFrom } from '../context.js';
 import { note, say } from '../output.js';
 import { untilSignal } from './serve.js';
@@ -13,6 +14,7 @@ export function registerWorker(program: Command): void {
       const config = configFrom(cmd);
       const worker = await startWorker({ ...config, ...(flags.workerId ? { workerId: flags.workerId } : {}) });
       say(`worker ${worker.workerId} polling ${config.taskQueue} and ${worker.hostQueue} at ${config.temporal.address}`);
+      say(`backends: ${describeChecks(worker.backends)}`);
       const sig = await Promise.race([untilSignal(), worker.done.then(() => 'worker stopped')]);
       note(`drover: stopping worker (${sig}); running activities get ${config.worker.shutdownGrace}`);
       await worker.shutdown();
