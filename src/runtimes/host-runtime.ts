@@ -17,7 +17,8 @@ export function createHostRuntime(): Runtime {
 
 function exec(spec: ExecSpec): Promise<ExecResult> {
   const started = Date.now();
-  const env = { ...spec.env, ...(spec.tag ? { [TAG_ENV]: spec.tag } : {}) };
+  // PWD is the worker's otherwise, and some CLIs (OpenCode) take it for their working directory.
+  const env = { ...spec.env, PWD: spec.cwd, ...(spec.tag ? { [TAG_ENV]: spec.tag } : {}) };
   const [cmd, ...args] = spec.argv;
   if (!cmd) return Promise.reject(new Error('empty argv'));
   const child = spawn(cmd, args, { cwd: spec.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -2,10 +2,16 @@
  * The worker environment that points the real agent CLIs at the scripted model server: the way a user
  * points them at their provider, through the worker's environment and the CLIs' own config files.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, tempDir } from './harness.js';
-import type { ModelServer } from './model-server.js';
+import { after, before } from 'node:test';
+import { dataPaths } from '../../src/config/paths.js';
+import type { DroverConfigInput } from '../../src/config/schema.js';
+import type { AgentKind } from '../../src/shared/schemas.js';
+import { historyText, REPO_ROOT, startTestEnv, startTestServer, tempDir, type TestEnv, type TestServer } from './harness.js';
+import { startModelServer, type ModelServer } from './model-server.js';
 
 export const SCRIPTED_MODEL = 'scripted-model';
 
@@ -61,5 +67,48 @@ export function agentWorkerEnv(model: ModelServer, apiKey: string): Record<strin
     CODEX_HOME: codexHome,
     OPENCODE_CONFIG: opencodeConfig,
     SCRIPTED_MODEL_API_KEY: apiKey,
+    OPENCODE_DISABLE_AUTOUPDATE: '1',
+    OPENCODE_DISABLE_MODELS_FETCH: '1',
+    OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+    OPENCODE_DISABLE_SHARE: '1',
+    // OpenCode fetches plugin metadata from npm on a fresh HOME; keep the tests off the network.
+    npm_config_registry: 'http://127.0.0.1:9/',
   };
+}
+
+export interface AgentSuite {
+  server: TestServer;
+  model: ModelServer;
+  env: TestEnv;
+  apiKey: string;
+  /** The drover log entries that started an agent, with the argv they ran. */
+  agentStarts(jobId: string): { text: string; argv: string[] }[];
+  /** Fails when the API key appears anywhere in the job's workflow history. */
+  assertNoSecretInHistory(jobId: string): Promise<void>;
+}
+
+/** One dev server, one scripted model server and one worker offering `kind`, for a describe block. */
+export function agentSuite(kind: AgentKind, agents: DroverConfigInput['agents'] = {}): AgentSuite {
+  const suite = { apiKey: `sk-test-${randomBytes(16).toString('hex')}` } as AgentSuite;
+  before(async () => {
+    suite.server = await startTestServer();
+    suite.model = await startModelServer();
+    suite.env = await startTestEnv(suite.server.address, { worker: { backends: [kind] }, agents }, agentWorkerEnv(suite.model, suite.apiKey));
+  });
+  after(async () => {
+    await suite.env?.stop();
+    await suite.model?.close();
+    await suite.server?.stop();
+  });
+  suite.agentStarts = (jobId) =>
+    readFileSync(dataPaths(suite.env.config.dataDir).jobLog(jobId), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { source: string; text: string; argv?: string[] })
+      .filter((e): e is { source: string; text: string; argv: string[] } => e.source === 'drover' && Array.isArray(e.argv));
+  suite.assertNoSecretInHistory = async (jobId) => {
+    const text = historyText(await suite.env.client.handle(jobId).fetchHistory());
+    assert.ok(!text.includes(suite.apiKey), 'the API key is nowhere in the workflow history');
+  };
+  return suite;
 }

@@ -9,7 +9,8 @@ type Speakable = Exclude<Step, { stall: true } | { fail: number }>;
 type ToolCall = { name: string; args: Record<string, unknown> } | { custom: string; input: string };
 
 function fail(res: ServerResponse, status: number): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '0' } : {}) });
+  // retry-after-ms 0: CLIs that retry by themselves (OpenCode: 5 times, not configurable) do it at once.
+  res.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '0', ...(status === 429 ? { 'retry-after': '0' } : {}) });
   res.end(JSON.stringify({ error: { message: `scripted model server: HTTP ${status}`, type: status === 401 ? 'invalid_api_key' : 'scripted_error', code: `scripted_${status}` } }));
 }
 
