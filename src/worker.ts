@@ -62,19 +62,20 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
   const paths = dataPaths(config.dataDir);
   const workerId = resolveWorkerId(config.workerId, paths.workerIdFile());
   const hostQueue = hostQueueFor(config.taskQueue, workerId);
-  let connection: NativeConnection;
-  try {
-    connection = await NativeConnection.connect({ address: config.temporal.address });
-  } catch (err) {
-    throw new AppError('ServerUnavailable', `cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
-  }
   // Credentials come from the worker's environment and env files, never from a job.
   const baseEnv = {
     ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
     ...readEnvFiles(config.worker.envFiles),
   };
   const runtime = createHostRuntime();
+  // Before connecting: a worker that cannot run what it was told to offer should not start at all.
   const backends = await checkBackends(config, runtime, baseEnv);
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect({ address: config.temporal.address });
+  } catch (err) {
+    throw new AppError('ServerUnavailable', `cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
+  }
   const activities = createActivities({
     paths,
     workerId,

@@ -5,13 +5,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
+import { agentWorkerEnv } from './agent-env.js';
 import { agentScript, makeRepo, run, startTestEnv, startTestServer, waitFor } from './harness.js';
+import { startModelServer } from './model-server.js';
 
 const OUT = new URL('../fixtures/histories/', import.meta.url).pathname;
 const version = process.argv[2] ?? 'v1';
 
 const server = await startTestServer();
-const env = await startTestEnv(server.address);
+const model = await startModelServer();
+const env = await startTestEnv(
+  server.address,
+  { worker: { backends: ['command', 'claude-code'] }, agents: { 'claude-code': { model: 'claude-sonnet-4-5' } } },
+  agentWorkerEnv(model, 'sk-ant-recording-key'),
+);
 try {
   mkdirSync(OUT, { recursive: true });
   const save = async (name: string, jobId: string) => {
@@ -67,7 +74,20 @@ echo v >> v.txt`)],
   await env.client.cancel(cancelled.jobId);
   await env.client.result(cancelled.jobId).catch(() => undefined);
   await save('cancelled', cancelled.jobId);
+
+  // A real CLI with a native question: session resume, usage, answering 'native'.
+  model.script([
+    { ask: { question: 'Which greeting?', options: ['Hello', 'Howdy'] } },
+    { write: { path: 'greeting.txt', content: 'Howdy\n' } },
+    { say: 'Done.' },
+  ]);
+  const claude = await env.client.submit({ repo: makeRepo(), prompt: 'Write a greeting; ask which', agent: { kind: 'claude-code' } });
+  await waitFor('the question', async () => (await env.client.status(claude.jobId)).status?.pendingQuestion ?? undefined);
+  await env.client.answer(claude.jobId, 'Howdy');
+  await env.client.result(claude.jobId);
+  await save('claude-native-question', claude.jobId);
 } finally {
+  await model.close();
   await env.stop();
   await server.stop();
 }
