@@ -16,6 +16,26 @@ describe('host runtime', () => {
     assert.equal(r.end, 'exit');
     assert.deepEqual(lines.sort(), ['stderr:oops', 'stdout:got hi']);
   });
+  it('holds a conversation over stdin, sets PWD to the cwd, and stops a process on finish()', async () => {
+    const lines: string[] = [];
+    let io: import('../../src/runtimes/runtime.js').ExecIO | undefined;
+    const r = await rt.exec({
+      ...base,
+      env: { ...base.env, PWD: '/somewhere/else' },
+      argv: ['bash', '-c', 'echo "pwd=$PWD"; while read x; do echo "echo:$x"; done; echo "stdin closed"; sleep 60'],
+      stdin: 'one\n',
+      keepStdinOpen: true,
+      onStart: (handle) => (io = handle),
+      onLine: (_s, l) => {
+        lines.push(l);
+        if (l === 'echo:one') io?.write('two\n');
+        if (l === 'echo:two') io?.closeStdin();
+        if (l === 'stdin closed') io?.finish();
+      },
+    });
+    assert.equal(r.end, 'finished');
+    assert.deepEqual(lines, ['pwd=/tmp', 'echo:one', 'echo:two', 'stdin closed']);
+  });
   it('kills a silent process with the idle watchdog, children included', async () => {
     let child = 0;
     const r = await rt.exec({ ...base, argv: ['bash', '-c', 'sleep 60 & echo $!; wait'], idleTimeoutMs: 300, onLine: (_s, l) => (child = Number(l)) });

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { planRun } from '../../src/activities/agent.js';
+import { modelFailureType } from '../../src/backends/backend.js';
+import { claudeCodeBackend } from '../../src/backends/claude-code-backend.js';
+import { codexBackend } from '../../src/backends/codex-backend.js';
+import { openCodeBackend } from '../../src/backends/opencode-backend.js';
+import { AgentsConfig } from '../../src/config/schema.js';
+import { JobTimeouts, type RunAgentInput } from '../../src/shared/schemas.js';
+
+const settings = AgentsConfig.parse({});
+const base = { prompt: 'Do it', worktree: '/w', droverEnv: { DROVER_WORKTREE: '/w' } };
+const line = (o: unknown) => JSON.stringify(o);
+
+describe('claude-code backend', () => {
+  it('speaks stream-json both ways, with the ask hook, and resumes without a new message to answer a question', () => {
+    const fresh = claudeCodeBackend.start({ ...base, agent: { kind: 'claude-code', model: 'm1' }, settings: settings['claude-code'] });
+    assert.ok(fresh.invocation.argv.includes('--input-format=stream-json'));
+    assert.ok(fresh.invocation.argv.includes('--permission-mode=acceptEdits'));
+    assert.ok(fresh.invocation.argv.includes('--model=m1'));
+    assert.equal(fresh.invocation.keepStdinOpen, true);
+    const sent = fresh.invocation.stdin.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(sent[0].request.hooks.PreToolUse[0].matcher, '^AskUserQuestion$');
+    assert.deepEqual(sent[1].message, { role: 'user', content: 'Do it' });
+
+    const resumed = claudeCodeBackend.start({
+      ...base,
+      agent: { kind: 'claude-code' },
+      settings: settings['claude-code'],
+      resume: 'sess-1',
+      nativeAnswer: { question: 'Which?', answer: 'That' },
+    });
+    assert.ok(resumed.invocation.argv.includes('--resume=sess-1'));
+    assert.equal(resumed.invocation.stdin.trim().split('\n').length, 1, 'only the initialize request');
+    const hook = resumed.read('stdout', line({ type: 'control_request', request_id: 'r1', request: { subtype: 'hook_callback', callback_id: 'drover-ask', input: { tool_input: { questions: [{ question: 'Which?' }] } } } }));
+    const reply = JSON.parse(hook.replies![0]!);
+    assert.equal(reply.response.request_id, 'r1');
+    assert.deepEqual(reply.response.response.hookSpecificOutput.updatedInput.answers, { 'Which?': 'That' });
+  });
+
+  it('defers AskUserQuestion and reports the question; reads session, usage and cost from the result', () => {
+    const run = claudeCodeBackend.start({ ...base, agent: { kind: 'claude-code' }, settings: settings['claude-code'] });
+    run.read('stdout', line({ type: 'system', subtype: 'init', session_id: 's-9', model: 'm' }));
+    const ask = run.read('stdout', line({ type: 'control_request', request_id: 'r2', request: { subtype: 'hook_callback', callback_id: 'drover-ask', input: { tool_input: { questions: [{ question: 'Which?', options: [{ label: 'A' }, { label: 'B' }] }] } } } }));
+    assert.equal(JSON.parse(ask.replies![0]!).response.response.hookSpecificOutput.permissionDecision, 'defer');
+    const end = run.read('stdout', line({ type: 'result', subtype: 'success', is_error: false, stop_reason: 'tool_deferred', session_id: 's-9', num_turns: 1, total_cost_usd: 0.5, usage: { input_tokens: 10, cache_read_input_tokens: 5, output_tokens: 3 } }));
+    assert.equal(end.final, true);
+    assert.equal(run.sessionId(), 's-9');
+    assert.deepEqual(run.usage(), { inputTokens: 15, outputTokens: 3, cachedInputTokens: 5, costUsd: 0.5, turns: 1 });
+    assert.deepEqual(run.verdict({ exitCode: 0, finished: false }), { outcome: 'question', question: 'Which? (options: A | B)' });
+  });
+
+  it('turns an is_error result into a typed failure by HTTP status, and denies unlisted tools by default', () => {
+    const run = claudeCodeBackend.start({ ...base, agent: { kind: 'claude-code' }, settings: settings['claude-code'] });
+    const perm = run.read('stdout', line({ type: 'control_request', request_id: 'p', request: { subtype: 'can_use_tool', tool_name: 'Bash', input: {} } }));
+    assert.equal(JSON.parse(perm.replies![0]!).response.response.behavior, 'deny');
+    run.read('stdout', line({ type: 'result', subtype: 'success', is_error: true, api_error_status: 401, result: 'Invalid API key' }));
+    const v = run.verdict({ exitCode: 1, finished: false });
+    assert.equal(v?.outcome, 'failed');
+    assert.equal(v?.outcome === 'failed' && v.type, 'AgentAuthFailed');
+  });
+});
+
+describe('codex backend', () => {
+  it('runs exec --json with the prompt on stdin, resumes a thread, and reads usage and failures', () => {
+    const fresh = codexBackend.start({ ...base, agent: { kind: 'codex' }, settings: settings.codex });
+    assert.deepEqual(fresh.invocation.argv, ['codex', 'exec', '--json', '--skip-git-repo-check', '--sandbox=workspace-write', '-']);
+    assert.equal(fresh.invocation.stdin, 'Do it');
+    assert.equal(fresh.invocation.keepStdinOpen, false);
+    const resumed = codexBackend.start({ ...base, agent: { kind: 'codex' }, settings: settings.codex, resume: 't-1' });
+    assert.deepEqual(resumed.invocation.argv.slice(-3), ['resume', 't-1', '-']);
+
+    resumed.read('stdout', line({ type: 'thread.started', thread_id: 't-1' }));
+    const cmd = resumed.read('stdout', line({ type: 'item.completed', item: { type: 'command_execution', command: 'ls', exit_code: 0 } }));
+    assert.deepEqual(cmd.events, [{ type: 'command', text: '$ ls (exit 0)' }]);
+    assert.equal(resumed.read('stdout', line({ type: 'turn.completed', usage: { input_tokens: 9, output_tokens: 2 } })).final, true);
+    assert.deepEqual(resumed.verdict({ exitCode: 0, finished: false }), { outcome: 'done' });
+
+    const failing = codexBackend.start({ ...base, agent: { kind: 'codex' }, settings: settings.codex });
+    failing.read('stdout', line({ type: 'turn.failed', error: { message: 'exceeded retry limit, last status: 429 Too Many Requests' } }));
+    const v = failing.verdict({ exitCode: 1, finished: false });
+    assert.equal(v?.outcome === 'failed' && v.type, 'AgentRateLimited');
+  });
+});
+
+describe('opencode backend', () => {
+  it('runs `run --format=json`, continues a session, adds up steps and reads API errors', () => {
+    const run = openCodeBackend.start({ ...base, agent: { kind: 'opencode', model: 'p/m' }, settings: settings.opencode, resume: 'ses_1' });
+    assert.deepEqual(run.invocation.argv, ['opencode', 'run', '--format=json', '--model=p/m', '--session=ses_1']);
+    run.read('stdout', line({ type: 'step_finish', sessionID: 'ses_1', part: { reason: 'tool-calls', tokens: { input: 10, output: 2, cache: { read: 1 } }, cost: 0.01 } }));
+    const last = run.read('stdout', line({ type: 'step_finish', sessionID: 'ses_1', part: { reason: 'stop', tokens: { input: 5, output: 1 }, cost: 0.02 } }));
+    assert.equal(last.final, true);
+    assert.equal(run.sessionId(), 'ses_1');
+    const u = run.usage()!;
+    assert.equal(u.inputTokens, 16);
+    assert.equal(u.turns, 2);
+    assert.ok(Math.abs((u.costUsd ?? 0) - 0.03) < 1e-9);
+
+    const failing = openCodeBackend.start({ ...base, agent: { kind: 'opencode' }, settings: settings.opencode });
+    failing.read('stdout', line({ type: 'error', sessionID: 's', error: { name: 'APIError', data: { message: 'boom', statusCode: 500 } } }));
+    const v = failing.verdict({ exitCode: 1, finished: false });
+    assert.equal(v?.outcome === 'failed' && v.type, 'AgentModelError');
+  });
+});
+
+describe('model failure types', () => {
+  it('maps statuses and messages', () => {
+    assert.equal(modelFailureType(401), 'AgentAuthFailed');
+    assert.equal(modelFailureType(403), 'AgentAuthFailed');
+    assert.equal(modelFailureType(429), 'AgentRateLimited');
+    assert.equal(modelFailureType(503), 'AgentModelError');
+    assert.equal(modelFailureType(null, 'We are currently experiencing high demand'), 'AgentModelError');
+    assert.equal(modelFailureType(null, 'something else'), 'AgentFailed');
+  });
+});
+
+describe('planning a run', () => {
+  const input: RunAgentInput = {
+    jobId: 'j',
+    worktree: '/w',
+    agent: { kind: 'codex' },
+    prompt: 'Task',
+    revision: 0,
+    questions: [{ question: 'Q?', answer: 'A!' }],
+    timeouts: JobTimeouts.parse({}),
+  };
+
+  it('starts fresh, continues the workflow session with only the new thing, or resumes a crashed attempt', () => {
+    assert.deepEqual(planRun(input, 'FULL', true, 1, undefined), { prompt: 'FULL' });
+    const answer = planRun({ ...input, session: 's1', answering: 'file' }, 'FULL', true, 1, undefined);
+    assert.equal(answer.resume, 's1');
+    assert.match(answer.prompt, /answer to your question "Q\?" is:\n\nA!/);
+    const native = planRun({ ...input, session: 's1', answering: 'native' }, 'FULL', true, 1, undefined);
+    assert.deepEqual(native.nativeAnswer, { question: 'Q?', answer: 'A!' });
+    const feedback = planRun({ ...input, session: 's1', feedback: 'tests failed' }, 'FULL', true, 1, undefined);
+    assert.match(feedback.prompt, /Feedback on your previous attempt\n\ntests failed/);
+    const crashed = planRun(input, 'FULL', true, 2, { summary: 'x', lines: 3, sessionId: 's0' });
+    assert.equal(crashed.resume, 's0');
+    assert.match(crashed.prompt, /interrupted/);
+  });
+
+  it('restarts a backend without sessions with a handoff note of what the dead attempt did', () => {
+    const plan = planRun({ ...input, agent: { kind: 'command', command: 'x', env: {} } }, 'FULL', false, 2, { summary: 'x', lines: 3, recent: ['file_change: Write a.txt'] });
+    assert.equal(plan.resume, undefined);
+    assert.match(plan.prompt, /^FULL\n## Note from Drover[\s\S]*- file_change: Write a\.txt/);
+  });
+});
