@@ -29,8 +29,7 @@ export const ERROR_POLICY = {
   AgentAuthFailed: { retryable: false, exitCode: EXIT.failed },
   AgentRateLimited: { retryable: true, exitCode: EXIT.failed },
   AgentModelError: { retryable: true, exitCode: EXIT.failed },
-  /** No worker offers the job's backend (reported by `drover status`, never a workflow failure). */
-  BackendUnavailable: { retryable: true, exitCode: EXIT.unavailable },
+
   CriticFailed: { retryable: false, exitCode: EXIT.failed },
   HumanTimeout: { retryable: false, exitCode: EXIT.humanTimeout },
   WorkerUnavailable: { retryable: false, exitCode: EXIT.failed },
