@@ -8,9 +8,10 @@ import { createActivities } from './activities/index.js';
 import { dataPaths } from './config/paths.js';
 import type { DroverConfig } from './config/schema.js';
 import { createHostRuntime } from './runtimes/host-runtime.js';
-import { backendQueueFor, hostQueueFor } from './shared/ids.js';
+import { backendQueueFor, dockerQueueFor, hostQueueFor } from './shared/ids.js';
 import { readEnvFiles } from './config/env-file.js';
 import { checkBackends, type BackendCheck } from './worker-backends.js';
+import { setUpDocker, type DockerSetup } from './worker-docker.js';
 import { AppError } from './shared/errors.js';
 import { resolveWorkerId } from './worker-id.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -42,6 +43,8 @@ export interface DroverWorker {
   hostQueue: string;
   /** What this worker found of each backend; only the available ones get a queue. */
   backends: BackendCheck[];
+  /** The docker runtime: its warm pool, or why there is none. */
+  docker: DockerSetup;
   /** Resolves when all its Temporal workers have stopped. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -70,6 +73,7 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
   const runtime = createHostRuntime();
   // Before connecting: a worker that cannot run what it was told to offer should not start at all.
   const backends = await checkBackends(config, runtime, baseEnv);
+  const docker = await setUpDocker(config, workerId, paths, (line) => process.stderr.write(`drover worker: ${line}\n`));
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -84,6 +88,8 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
     baseEnv,
     maxConcurrentAgents: config.worker.maxConcurrentAgents,
     agents: config.agents,
+    ...(docker.pool ? { docker: docker.pool } : {}),
+    defaultRuntime: config.worker.runtime,
   });
   const common = {
     connection,
@@ -125,7 +131,18 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
         }),
       ),
   );
-  const workers = [shared, host, ...perBackend];
+  const dockerJobs = docker.pool
+    ? [
+        await Worker.create({
+          ...common,
+          taskQueue: dockerQueueFor(config.taskQueue),
+          identity: `${workerId}/docker`,
+          activities: { prepareWorkspace: activities.prepareWorkspace },
+          maxConcurrentActivityTaskExecutions: 4,
+        }),
+      ]
+    : [];
+  const workers = [shared, host, ...perBackend, ...dockerJobs];
   const done = Promise.all(workers.map((w) => w.run()))
     .then(
       () => connection.close(),
@@ -138,6 +155,7 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
   const shutdown = async () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await done.catch(() => undefined);
+    await docker.pool?.shutdown();
   };
-  return { workerId, hostQueue, backends, done, shutdown };
+  return { workerId, hostQueue, backends, docker, done, shutdown };
 }

@@ -12,6 +12,7 @@ import { createSemaphore } from './semaphore.js';
 import { keepHeartbeating } from './heartbeat.js';
 import { openJobLog } from './job-log.js';
 import { DROVER_DIR, processTag, requireWorktree } from './workspace.js';
+import { placementFor } from './placement.js';
 
 const QuestionFile = z.object({ question: z.string().trim().min(1).max(4_000) });
 const SUMMARY_LIMIT = 200;
@@ -62,8 +63,9 @@ export function createAgentActivities(deps: ActivityContext) {
     });
     const { invocation } = run;
 
+    const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
     const tag = processTag(input.jobId);
-    const leftovers = await deps.runtime.killTagged(tag);
+    const leftovers = await place.runtime.killTagged(tag);
     if (leftovers > 0) log({ source: 'drover', text: `killed ${leftovers} process(es) left by an earlier attempt` });
     log({
       source: 'drover',
@@ -84,11 +86,11 @@ export function createAgentActivities(deps: ActivityContext) {
     const signal = ctx.cancellationSignal;
     const idle = input.timeouts.agentIdle ?? settings.idleTimeout;
     let onLine: (stream: 'stdout' | 'stderr', line: string) => void = () => undefined;
-    const result = await deps.runtime
+    const result = await place.runtime
       .exec({
         argv: invocation.argv,
         cwd: input.worktree,
-        env: { ...deps.baseEnv, ...invocation.env },
+        env: place.env(invocation.env),
         stdin: invocation.stdin,
         keepStdinOpen: invocation.keepStdinOpen,
         signal,

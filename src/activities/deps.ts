@@ -1,6 +1,7 @@
 import type { DataPaths } from '../config/paths.js';
 import type { AgentsConfig } from '../config/schema.js';
 import type { Runtime } from '../runtimes/runtime.js';
+import type { DockerPool } from '../runtimes/docker/pool.js';
 import type { Redact } from './redact.js';
 
 export interface ActivityDeps {
@@ -8,6 +9,7 @@ export interface ActivityDeps {
   workerId: string;
   /** This worker's private queue: where every activity after prepareWorkspace is sent. */
   hostQueue: string;
+  /** The host runtime. */
   runtime: Runtime;
   /** The worker's environment, passed on to agents (credentials live here, never in the job). */
   baseEnv: Record<string, string>;
@@ -15,6 +17,10 @@ export interface ActivityDeps {
   maxConcurrentAgents: number;
   /** The worker's settings for each backend. */
   agents: AgentsConfig;
+  /** Containers for jobs with runtime docker; absent when this worker has no Docker engine. */
+  docker?: DockerPool;
+  /** Where jobs that name no runtime run. */
+  defaultRuntime: 'host' | 'docker';
 }
 
 /** What the activity factories share: deps plus per-worker helpers. */

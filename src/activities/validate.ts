@@ -7,6 +7,7 @@ import { AppError } from '../shared/errors.js';
 import { CriticVerdict, type CriticInput, type ValidateInput, type ValidationCheck } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { requireWorktree } from './workspace.js';
+import { placementFor } from './placement.js';
 import { withHeartbeat } from './heartbeat.js';
 import { openJobLog } from './job-log.js';
 import { tailBuffer } from './tail-buffer.js';
@@ -21,15 +22,16 @@ export function createValidationActivities(deps: ActivityContext) {
     async runValidations(input: ValidateInput): Promise<ValidationCheck[]> {
       const log = openJobLog(deps.paths.jobLog(input.jobId));
       await requireWorktree(input.worktree);
+      const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
       return withHeartbeat(async () => {
         const checks: ValidationCheck[] = [];
         for (const step of input.steps) {
           const tail = tailBuffer(OUTPUT_TAIL);
           log({ source: 'validate', text: `$ ${step.command}`, check: step.name });
-          const r = await deps.runtime.exec({
+          const r = await place.runtime.exec({
             argv: ['bash', '-c', step.command],
             cwd: input.worktree,
-            env: deps.baseEnv,
+            env: place.env(),
             signal: Context.current().cancellationSignal,
             hardTimeoutMs: durationMs(step.timeout),
             onLine: (stream, line) => {
@@ -50,13 +52,14 @@ export function createValidationActivities(deps: ActivityContext) {
     async runCritic(input: CriticInput): Promise<CriticVerdict> {
       const log = openJobLog(deps.paths.jobLog(input.jobId));
       await requireWorktree(input.worktree);
+      const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
       return withHeartbeat(async () => {
         const diff = await git.stagedDiff(input.worktree, input.baseCommit);
         const stdout: string[] = [];
-        const r = await deps.runtime.exec({
+        const r = await place.runtime.exec({
           argv: ['bash', '-c', input.critic.command],
           cwd: input.worktree,
-          env: deps.baseEnv,
+          env: place.env(),
           stdin: diff,
           signal: Context.current().cancellationSignal,
           hardTimeoutMs: durationMs(input.critic.timeout),

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { chownTree } from '../runtimes/docker/pool.js';
 import * as git from '../git/git.js';
 import { AppError } from '../shared/errors.js';
 import { branchFor } from '../shared/ids.js';
 import type { CleanupInput, PrepareWorkspaceInput, Workspace } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
+import { requireDocker, resolveRuntime } from './placement.js';
 import { openJobLog } from './job-log.js';
 
 /** Agents talk to Drover through this directory in the worktree; it is never committed. */
@@ -20,7 +22,10 @@ export function createWorkspaceActivities(deps: ActivityContext) {
     async prepareWorkspace(input: PrepareWorkspaceInput): Promise<Workspace> {
       const log = openJobLog(deps.paths.jobLog(input.jobId));
       const mirror = deps.paths.mirror(input.repo);
-      const worktree = deps.paths.worktree(input.jobId);
+      const runtime = resolveRuntime(deps, input.runtime);
+      // A job in a container gets its worktree in the directory its container sees (a warm one if any).
+      const slot = runtime.kind === 'docker' ? await requireDocker(deps).claim(input.jobId, runtime.image) : undefined;
+      const worktree = slot ? join(slot.dir, input.jobId) : deps.paths.worktree(input.jobId);
       const branch = branchFor(input.jobId);
       if (isLocalPath(input.repo) && !existsSync(input.repo)) {
         throw new AppError('RepoNotFound', `repository path does not exist: ${input.repo}`);
@@ -38,8 +43,9 @@ export function createWorkspaceActivities(deps: ActivityContext) {
           }
           await mkdir(dirname(worktree), { recursive: true });
           await git.addWorktree(mirror, worktree, branch, baseCommit);
-          log({ source: 'git', text: `worktree ${worktree} on ${branch} at ${baseCommit}` });
-          return { hostQueue: deps.hostQueue, workerId: deps.workerId, worktree, branch, baseCommit };
+          if (slot) chownTree(worktree);
+          log({ source: 'git', text: `worktree ${worktree} on ${branch} at ${baseCommit}${slot ? ` in container ${slot.container.slice(0, 12)} (${slot.image})` : ''}` });
+          return { hostQueue: deps.hostQueue, workerId: deps.workerId, worktree, branch, baseCommit, runtime };
         }),
       );
     },
@@ -49,10 +55,12 @@ export function createWorkspaceActivities(deps: ActivityContext) {
       await withHeartbeat(() =>
         lockMirror(mirror, async () => {
           // The agent may still be running (a cancelled workflow does not wait for it): stop it before
-          // its worktree disappears under it.
-          await deps.runtime.killTagged(processTag(input.jobId));
+          // its worktree disappears under it. A container goes as a whole.
+          if (input.runtime?.kind === 'docker') await requireDocker(deps).release(input.jobId);
+          else await deps.runtime.killTagged(processTag(input.jobId));
           if (existsSync(mirror)) await git.removeWorktree(mirror, input.worktree, branchFor(input.jobId));
           await rm(input.worktree, { recursive: true, force: true });
+          if (input.runtime?.kind === 'docker') requireDocker(deps).removeSlotDir(input.worktree);
         }),
       );
       openJobLog(deps.paths.jobLog(input.jobId))({ source: 'drover', text: 'worktree removed' });

@@ -37,7 +37,10 @@ function fromEnv(env: NodeJS.ProcessEnv): DroverConfigInput {
   if (env.DROVER_TASK_QUEUE) out.taskQueue = env.DROVER_TASK_QUEUE;
   if (env.DROVER_DATA_DIR) out.dataDir = env.DROVER_DATA_DIR;
   if (env.DROVER_WORKER_ID) out.workerId = env.DROVER_WORKER_ID;
-  if (env.DROVER_BACKENDS) out.worker = { backends: env.DROVER_BACKENDS.split(',').map((b) => b.trim()).filter(Boolean) };
+  const worker: Record<string, unknown> = {};
+  if (env.DROVER_BACKENDS) worker.backends = env.DROVER_BACKENDS.split(',').map((b) => b.trim()).filter(Boolean);
+  if (env.DROVER_RUNTIME) worker.runtime = env.DROVER_RUNTIME;
+  if (Object.keys(worker).length) out.worker = worker;
   return out as DroverConfigInput;
 }
 

@@ -6,6 +6,8 @@ import { repoSlug } from '../shared/ids.js';
 export const dataPaths = (dataDir: string) => ({
   mirror: (repo: string) => join(dataDir, 'mirrors', `${repoSlug(repo)}-${shortHash(repo)}.git`),
   worktree: (jobId: string) => join(dataDir, 'worktrees', jobId),
+  /** Directories for container jobs: each warm container sees one, and a job's worktree is made in it. */
+  dockerSlots: () => join(dataDir, 'docker-slots'),
   jobDir: (jobId: string) => join(dataDir, 'jobs', jobId),
   jobLog: (jobId: string) => join(dataDir, 'jobs', jobId, 'log.jsonl'),
   temporalDb: () => join(dataDir, 'temporal', 'dev.db'),

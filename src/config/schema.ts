@@ -38,6 +38,20 @@ export const CommandSettings = z
   .object({ idleTimeout: z.string().default('5m'), afterResultGrace: z.string().default('5s') })
   .strict();
 
+export const DockerConfig = z
+  .object({
+    image: z.string().min(1).optional().describe('default image (default: the one `drover image build` makes)'),
+    poolSize: z.number().int().min(0).max(64).default(2).describe('warm containers kept per image; 0 creates one per job'),
+    network: z.string().min(1).default('none').describe('Docker network of agent containers: none, host or a network name'),
+    memory: z.string().regex(/^\d+[kmg]?$/i).default('4g'),
+    cpus: z.number().positive().max(256).default(2),
+    pids: z.number().int().min(16).max(1_000_000).default(1024),
+    setup: z.array(z.string().min(1)).default([]).describe('commands run in every new container before it takes a job (warm-up hooks)'),
+    socket: z.string().optional().describe('the engine socket (default: DOCKER_HOST or /var/run/docker.sock)'),
+  })
+  .strict();
+export type DockerConfig = z.infer<typeof DockerConfig>;
+
 export const AgentsConfig = z
   .object({
     command: CommandSettings.default(CommandSettings.parse({})),
@@ -75,9 +89,12 @@ export const DroverConfig = z
           .optional()
           .describe('the backends this worker offers (default: every one whose CLI it finds)'),
         envFiles: z.array(z.string().min(1)).default([]).describe('KEY=value files whose variables agents get (credentials)'),
+        runtime: z.enum(['host', 'docker']).default('host').describe('where jobs that name no runtime run'),
+        docker: z.boolean().optional().describe('offer the docker runtime (default: when an engine answers)'),
       })
       .strict()
-      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', envFiles: [] }),
+      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', envFiles: [], runtime: 'host' }),
+    docker: DockerConfig.default(DockerConfig.parse({})),
     agents: AgentsConfig.default(AgentsConfig.parse({})),
     dev: z
       .object({

@@ -16,7 +16,8 @@ const MAX_FILES = 200;
 const WORKER_GIT_ENV = Object.keys(process.env).filter((k) => /^git_/i.test(k));
 
 function git(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, binary: 'git', maxConcurrentProcesses: 4, trimmed: true, allowEnvironment: WORKER_GIT_ENV });
+  // safe.directory: worktrees of container jobs belong to the container's user, not to the worker.
+  return simpleGit({ baseDir: dir, binary: 'git', maxConcurrentProcesses: 4, trimmed: true, allowEnvironment: WORKER_GIT_ENV, config: ['safe.directory=*'] });
 }
 
 const gitFailed = (what: string, err: unknown) =>

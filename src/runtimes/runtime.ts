@@ -36,7 +36,7 @@ export interface ExecResult {
 }
 
 export interface Runtime {
-  readonly kind: 'host';
+  readonly kind: 'host' | 'docker';
   exec(spec: ExecSpec): Promise<ExecResult>;
   /** Kills processes left over from an earlier attempt with this tag; returns how many it killed. */
   killTagged(tag: string): Promise<number>;

@@ -35,6 +35,11 @@ export const ERROR_POLICY = {
   WorkerUnavailable: { retryable: false, exitCode: EXIT.failed },
   WorkspaceLost: { retryable: false, exitCode: EXIT.failed },
   ServerUnavailable: { retryable: true, exitCode: EXIT.unavailable },
+  /** No Docker engine answers: a worker or job set up for containers cannot run. */
+  DockerUnavailable: { retryable: false, exitCode: EXIT.unavailable },
+  DockerImageMissing: { retryable: false, exitCode: EXIT.unavailable },
+  /** The agent hit its container's memory (or pid) limit: the same run would hit it again. */
+  AgentResourceLimit: { retryable: false, exitCode: EXIT.failed },
   TemporalCliUnavailable: { retryable: false, exitCode: EXIT.unavailable },
   Unexpected: { retryable: true, exitCode: EXIT.failed },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;

@@ -20,6 +20,9 @@ export const hostQueueFor = (taskQueue: string, workerId: string): string => `${
  */
 export const backendQueueFor = (taskQueue: string, kind: string): string => `${taskQueue}:${kind}`;
 
+/** Jobs that ask for runtime docker land on workers with a Docker engine and the agent image (it has every CLI). */
+export const dockerQueueFor = (taskQueue: string): string => `${taskQueue}:docker`;
+
 /**
  * The subset of git's ref rules (git-check-ref-format) that matters for a base ref given by a user, plus a
  * ban on a leading "-" so a ref can never be read as an option by git.

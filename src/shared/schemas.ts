@@ -70,6 +70,27 @@ export type AgentSpec = z.infer<typeof AgentSpec>;
 export type AgentKind = AgentSpec['kind'];
 export const AGENT_KINDS = ['command', 'claude-code', 'codex', 'opencode'] as const satisfies readonly AgentKind[];
 
+export const HostRuntime = z.object({ kind: z.literal('host') }).strict();
+export const DockerRuntime = z
+  .object({
+    kind: z.literal('docker'),
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$/, 'must be an image reference such as drover-agent:latest')
+      .max(300)
+      .optional()
+      .describe("the container image (default: the worker's)"),
+    env: z
+      .array(EnvName)
+      .max(50)
+      .default([])
+      .describe("names of variables the container gets, with their values from the worker's environment and env files"),
+  })
+  .strict();
+/** Where the agent and the checks run. Unset: the worker's default. */
+export const RuntimeSpec = z.discriminatedUnion('kind', [HostRuntime, DockerRuntime]);
+export type RuntimeSpec = z.infer<typeof RuntimeSpec>;
+
 export const ValidationStep = z
   .object({
     name: z.string().min(1).max(100),
@@ -106,6 +127,7 @@ export const JobSpec = z
       .max(100_000, 'must be at most 100,000 characters')
       .refine((p) => p.trim().length > 0, 'must not be empty'),
     agent: AgentSpec,
+    runtime: RuntimeSpec.optional(),
     validate: z.array(ValidationStep).max(20).default([]),
     critic: CriticStep.optional(),
     maxRevisions: z.number().int().min(0).max(10).default(2),
@@ -218,7 +240,7 @@ export type AnswerPayload = z.infer<typeof AnswerPayload>;
 
 // ---- activity contracts ----
 
-export const PrepareWorkspaceInput = z.object({ jobId: z.string(), repo: z.string(), base: z.string() });
+export const PrepareWorkspaceInput = z.object({ jobId: z.string(), repo: z.string(), base: z.string(), runtime: RuntimeSpec.optional() });
 export type PrepareWorkspaceInput = z.infer<typeof PrepareWorkspaceInput>;
 export const Workspace = z.object({
   hostQueue: z.string(),
@@ -226,12 +248,15 @@ export const Workspace = z.object({
   worktree: z.string(),
   branch: z.string(),
   baseCommit: z.string(),
+  /** The runtime this worker chose for the job (its default when the job named none); unset: host. */
+  runtime: RuntimeSpec.optional(),
 });
 export type Workspace = z.infer<typeof Workspace>;
 
 export const RunAgentInput = z.object({
   jobId: z.string(),
   worktree: z.string(),
+  runtime: RuntimeSpec.optional(),
   agent: AgentSpec,
   prompt: z.string(),
   revision: z.number().int(),
@@ -262,10 +287,10 @@ export const RunAgentOutput = z.object({
 });
 export type RunAgentOutput = z.infer<typeof RunAgentOutput>;
 
-export const ValidateInput = z.object({ jobId: z.string(), worktree: z.string(), steps: z.array(ValidationStep) });
+export const ValidateInput = z.object({ jobId: z.string(), worktree: z.string(), steps: z.array(ValidationStep), runtime: RuntimeSpec.optional() });
 export type ValidateInput = z.infer<typeof ValidateInput>;
 
-export const CriticInput = z.object({ jobId: z.string(), worktree: z.string(), baseCommit: z.string(), critic: CriticStep });
+export const CriticInput = z.object({ jobId: z.string(), worktree: z.string(), baseCommit: z.string(), critic: CriticStep, runtime: RuntimeSpec.optional() });
 export type CriticInput = z.infer<typeof CriticInput>;
 
 export const CommitInput = z.object({
@@ -285,7 +310,7 @@ export const CommitOutput = z.object({
 });
 export type CommitOutput = z.infer<typeof CommitOutput>;
 
-export const CleanupInput = z.object({ jobId: z.string(), repo: z.string(), worktree: z.string() });
+export const CleanupInput = z.object({ jobId: z.string(), repo: z.string(), worktree: z.string(), runtime: RuntimeSpec.optional() });
 export type CleanupInput = z.infer<typeof CleanupInput>;
 
 /** Heartbeat details: one line of progress, never logs. */

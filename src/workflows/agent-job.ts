@@ -17,7 +17,7 @@ import { TimeoutType } from '@temporalio/common';
 import { z } from 'zod';
 import { durationMs } from '../shared/duration.js';
 import { failureTypeOf } from '../shared/errors.js';
-import { backendQueueFor, branchFor, repoSlug } from '../shared/ids.js';
+import { backendQueueFor, branchFor, dockerQueueFor, repoSlug } from '../shared/ids.js';
 import { AnswerPayload, JobInput, type JobPhase, type JobResult, type ValidationRound, type Workspace } from '../shared/schemas.js';
 import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
 import { agentOptions, criticOptions, hostActivities, sharedActivities, validationOptions } from './activity-proxies.js';
@@ -103,11 +103,20 @@ function jobFailure(err: unknown, state: JobState): unknown {
 async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
   let queue: string | undefined;
   if (patched(BACKEND_QUEUES)) {
-    queue = backendQueueFor(workflowInfo().taskQueue, job.agent.kind);
-    state.waitingFor = `a worker with the ${job.agent.kind} backend (task queue ${queue})`;
+    const base = workflowInfo().taskQueue;
+    const docker = job.runtime?.kind === 'docker';
+    queue = docker ? dockerQueueFor(base) : backendQueueFor(base, job.agent.kind);
+    state.waitingFor = docker
+      ? `a worker with Docker and the agent image (task queue ${queue})`
+      : `a worker with the ${job.agent.kind} backend (task queue ${queue})`;
   }
   state.enter('preparing');
-  const ws = await sharedActivities(job, queue).prepareWorkspace({ jobId: job.id, repo: job.repo, base: job.base });
+  const ws = await sharedActivities(job, queue).prepareWorkspace({
+    jobId: job.id,
+    repo: job.repo,
+    base: job.base,
+    ...(job.runtime ? { runtime: job.runtime } : {}),
+  });
   state.waitingFor = null;
   state.baseCommit = ws.baseCommit;
   state.worker = ws.workerId;
@@ -139,6 +148,7 @@ async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise
         jobId: job.id,
         worktree: ws.worktree,
         steps: job.validate,
+        ...(ws.runtime ? { runtime: ws.runtime } : {}),
       });
     }
     const failedChecks = round.checks.filter((c) => !c.passed);
@@ -147,7 +157,13 @@ async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise
     if (!feedback && job.critic) {
       state.enter('reviewing');
       const critic = hostActivities(job, ws.hostQueue, `critic review, revision ${state.revision}`, criticOptions(job.critic));
-      const verdict = await critic.runCritic({ jobId: job.id, worktree: ws.worktree, baseCommit: ws.baseCommit, critic: job.critic });
+      const verdict = await critic.runCritic({
+        jobId: job.id,
+        worktree: ws.worktree,
+        baseCommit: ws.baseCommit,
+        critic: job.critic,
+        ...(ws.runtime ? { runtime: ws.runtime } : {}),
+      });
       round.critic = verdict;
       if (!verdict.approve) feedback = `A reviewer asked for changes:\n\n${verdict.comments}`;
     }
@@ -172,6 +188,7 @@ async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, 
     const out = await hostActivities(job, ws.hostQueue, summary, agentOptions(job)).runAgent({
       jobId: job.id,
       worktree: ws.worktree,
+      ...(ws.runtime ? { runtime: ws.runtime } : {}),
       agent: job.agent,
       prompt: job.prompt,
       revision: state.revision,
@@ -236,7 +253,12 @@ async function cleanup(job: JobInput, state: JobState, ws: Workspace): Promise<v
   const outcome = TERMINAL.has(state.phase) ? state.phase : undefined;
   state.enter('cleaning_up');
   try {
-    await hostActivities(job, ws.hostQueue, 'remove worktree').cleanupWorkspace({ jobId: job.id, repo: job.repo, worktree: ws.worktree });
+    await hostActivities(job, ws.hostQueue, 'remove worktree').cleanupWorkspace({
+      jobId: job.id,
+      repo: job.repo,
+      worktree: ws.worktree,
+      ...(ws.runtime ? { runtime: ws.runtime } : {}),
+    });
   } catch (err) {
     // A worktree left behind must not turn a finished job into a failed one.
     log.warn('cleanup failed', { error: String(err) });

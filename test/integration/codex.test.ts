@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JobSpecInput } from '../../src/shared/schemas.js';
-import { agentSuite } from '../support/agent-env.js';
+import { agentSuite, assertAuthFailureNotRetried } from '../support/agent-env.js';
 import { drover, git, makeRepo, waitFor } from '../support/harness.js';
 import { requestText } from '../support/model-server.js';
 
@@ -54,17 +54,5 @@ describe('codex backend (real CLI)', () => {
     assert.equal(result.usage?.inputTokens, 600, 'the thread total is not counted twice');
   });
 
-  it('fails a 401 from the model as AgentAuthFailed without retrying', async () => {
-    s.model.script([{ fail: 401 }]);
-    const before = s.model.requests.filter((r) => r.main).length;
-    const { jobId } = await s.env.client.submit(job(makeRepo()));
-    const report = await waitFor('the job to end', async () => {
-      const r = await s.env.client.status(jobId);
-      return r.execution === 'RUNNING' ? undefined : r;
-    });
-    assert.equal(report.failure?.type, 'AgentAuthFailed');
-    assert.match(report.failure?.message ?? '', /401/);
-    assert.equal(s.model.requests.filter((r) => r.main).length - before, 1);
-    await s.assertNoSecretInHistory(jobId);
-  });
+  it('fails a 401 from the model as AgentAuthFailed without retrying', () => assertAuthFailureNotRetried(s, job(makeRepo())));
 });

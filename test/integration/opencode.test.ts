@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JobSpecInput } from '../../src/shared/schemas.js';
-import { agentSuite, SCRIPTED_MODEL } from '../support/agent-env.js';
+import { agentSuite, assertAuthFailureNotRetried, SCRIPTED_MODEL } from '../support/agent-env.js';
 import { drover, git, makeRepo, waitFor } from '../support/harness.js';
 import { requestText } from '../support/model-server.js';
 
@@ -53,17 +53,5 @@ describe('opencode backend (real CLI)', () => {
     assert.ok(starts[1]!.argv.includes(`--session=${result.agentSession}`), starts[1]!.argv.join(' '));
   });
 
-  it('fails a 401 from the model as AgentAuthFailed without retrying', async () => {
-    s.model.script([{ fail: 401 }]);
-    const before = s.model.requests.filter((r) => r.main).length;
-    const { jobId } = await s.env.client.submit(job(makeRepo()));
-    const report = await waitFor('the job to end', async () => {
-      const r = await s.env.client.status(jobId);
-      return r.execution === 'RUNNING' ? undefined : r;
-    });
-    assert.equal(report.failure?.type, 'AgentAuthFailed');
-    assert.match(report.failure?.message ?? '', /401/);
-    assert.equal(s.model.requests.filter((r) => r.main).length - before, 1);
-    await s.assertNoSecretInHistory(jobId);
-  });
+  it('fails a 401 from the model as AgentAuthFailed without retrying', () => assertAuthFailureNotRetried(s, job(makeRepo())));
 });

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { dataPaths } from '../../src/config/paths.js';
 import type { DroverConfigInput } from '../../src/config/schema.js';
-import type { AgentKind } from '../../src/shared/schemas.js';
-import { historyText, REPO_ROOT, startTestEnv, startTestServer, tempDir, type TestEnv, type TestServer } from './harness.js';
+import type { AgentKind, JobSpecInput } from '../../src/shared/schemas.js';
+import { historyText, REPO_ROOT, startTestEnv, startTestServer, tempDir, waitFor, type TestEnv, type TestServer } from './harness.js';
 import { startModelServer, type ModelServer } from './model-server.js';
 
 export const SCRIPTED_MODEL = 'scripted-model';
@@ -111,4 +111,19 @@ export function agentSuite(kind: AgentKind, agents: DroverConfigInput['agents'] 
     assert.ok(!text.includes(suite.apiKey), 'the API key is nowhere in the workflow history');
   };
   return suite;
+}
+
+/** A 401 from the model ends the job as AgentAuthFailed after exactly one model call: no retry. */
+export async function assertAuthFailureNotRetried(s: AgentSuite, spec: JobSpecInput): Promise<void> {
+  s.model.script([{ fail: 401 }]);
+  const before = s.model.requests.filter((r) => r.main).length;
+  const { jobId } = await s.env.client.submit(spec);
+  const report = await waitFor('the job to end', async () => {
+    const r = await s.env.client.status(jobId);
+    return r.execution === 'RUNNING' ? undefined : r;
+  });
+  assert.equal(report.failure?.type, 'AgentAuthFailed');
+  assert.match(report.failure?.message ?? '', /401/);
+  assert.equal(s.model.requests.filter((r) => r.main).length - before, 1, 'one model call: no retry');
+  await s.assertNoSecretInHistory(jobId);
 }

@@ -30,7 +30,7 @@ export function testConfig(address: string, overrides: DroverConfigInput = {}): 
     workerId: `w-${randomBytes(3).toString('hex')}`,
     ...overrides,
     // Tests of the command agent need no CLI checks at worker start; tests of CLI agents name theirs.
-    worker: { backends: ['command'], ...overrides.worker },
+    worker: { backends: ['command'], docker: false, ...overrides.worker },
   });
   return { ...parsed, dataDir: parsed.dataDir ?? tempDir('drover-data-') };
 }

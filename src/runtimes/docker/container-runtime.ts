@@ -1,0 +1,97 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { AppError } from '../../shared/errors.js';
+import { lineSplitter } from '../line-splitter.js';
+import type { ExecEnd, ExecResult, ExecSpec, Runtime } from '../runtime.js';
+import type { Engine } from './engine.js';
+import { AGENT_USER } from './image.js';
+
+const KILL_GRACE_MS = 2_000;
+/** After the kill, how long to wait for the exec to report its end before giving up on the engine. */
+const END_WAIT_MS = 5_000;
+
+/**
+ * Runs processes in one job's container, as the image's non-root user. The container is the job's alone, so
+ * stopping a run means signalling every process of that user in it (the container's root-owned main process
+ * stays); whatever the agent started goes with it.
+ */
+export function containerRuntime(engine: Engine, container: string): Runtime {
+  const signalAll = (signal: 'TERM' | 'KILL') => engine.run(container, ['kill', `-${signal}`, '--', '-1'], AGENT_USER).catch(() => null);
+
+  async function exec(spec: ExecSpec): Promise<ExecResult> {
+    const started = Date.now();
+    if (!(await engine.isRunning(container))) {
+      throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} is not running (removed or killed from outside)`);
+    }
+    const run = await engine.exec({
+      container,
+      argv: spec.argv,
+      cwd: spec.cwd,
+      env: spec.env,
+      user: AGENT_USER,
+      ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+      ...(spec.keepStdinOpen ? { keepStdinOpen: true } : {}),
+    });
+    let end: ExecEnd = 'exit';
+    let idleTimer: NodeJS.Timeout | undefined;
+    let stopping: Promise<void> | undefined;
+    const stop = (why: ExecEnd) => {
+      if (end !== 'exit') return;
+      end = why;
+      stopping = (async () => {
+        await signalAll('TERM');
+        await delay(KILL_GRACE_MS);
+        await signalAll('KILL');
+      })();
+    };
+    const armIdle = () => {
+      if (!spec.idleTimeoutMs) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => stop('idle'), spec.idleTimeoutMs);
+    };
+    const hardTimer = spec.hardTimeoutMs ? setTimeout(() => stop('timeout'), spec.hardTimeoutMs) : undefined;
+    const onAbort = () => stop('cancelled');
+    if (spec.signal?.aborted) onAbort();
+    spec.signal?.addEventListener('abort', onAbort);
+    armIdle();
+    for (const [name, stream] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
+      const split = lineSplitter((line) => spec.onLine?.(name, line));
+      stream.on('data', (chunk: Buffer) => {
+        armIdle();
+        split.push(chunk);
+      });
+      stream.on('end', () => split.end());
+    }
+    spec.onStart?.({ write: run.write, closeStdin: run.closeStdin, finish: () => stop('finished') });
+
+    // A container killed from outside may leave the exec stream hanging: watch the container too.
+    let ended = false;
+    const exitCode = await Promise.race([
+      run.done.finally(() => (ended = true)),
+      (async () => {
+        while (!ended && (await engine.isRunning(container))) await delay(1_000);
+        return null;
+      })(),
+    ]);
+    ended = true;
+    clearTimeout(idleTimer);
+    clearTimeout(hardTimer);
+    spec.signal?.removeEventListener('abort', onAbort);
+    if (stopping) await Promise.race([stopping, delay(END_WAIT_MS)]);
+    if (end === 'exit' && !(await engine.isRunning(container))) {
+      throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} stopped during the run (killed from outside?)`);
+    }
+    if (end === 'exit' && exitCode === 137 && (await engine.oomKilled(container))) {
+      throw new AppError('AgentResourceLimit', 'the agent ran out of memory: killed at the container\'s memory limit (docker.memory)');
+    }
+    return { exitCode, signal: null, end, durationMs: Date.now() - started };
+  }
+
+  return {
+    kind: 'docker',
+    exec,
+    async killTagged() {
+      await signalAll('KILL');
+      return 0;
+    },
+  };
+}

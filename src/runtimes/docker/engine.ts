@@ -1,0 +1,187 @@
+/**
+ * The Docker engine, as Drover uses it. The only module that imports dockerode: everything container-shaped
+ * goes through here.
+ */
+import Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+import { AppError } from '../../shared/errors.js';
+
+export const LABEL_WORKER = 'drover.worker';
+export const LABEL_JOB = 'drover.job';
+export const LABEL_SLOT = 'drover.slot';
+
+export interface ContainerPlan {
+  image: string;
+  name: string;
+  labels: Record<string, string>;
+  /** Host directory mounted read-write at the same path inside. */
+  mount: string;
+  network: string;
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+}
+
+export interface ExecPlan {
+  container: string;
+  argv: readonly string[];
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  user: string;
+  stdin?: string;
+  keepStdinOpen?: boolean;
+}
+
+export interface RunningExec {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  write(text: string): void;
+  closeStdin(): void;
+  /** Resolves with the exit code once the process has ended and its output is drained. */
+  done: Promise<number | null>;
+}
+
+export interface Engine {
+  ping(): Promise<void>;
+  hasImage(image: string): Promise<boolean>;
+  /** Creates and starts a container whose main process only waits; work arrives by exec. */
+  startContainer(plan: ContainerPlan): Promise<string>;
+  exec(plan: ExecPlan): Promise<RunningExec>;
+  /** Runs a short command and returns its exit code (for signals and probes). */
+  run(container: string, argv: string[], user: string): Promise<number | null>;
+  isRunning(container: string): Promise<boolean>;
+  oomKilled(container: string): Promise<boolean>;
+  remove(container: string): Promise<void>;
+  listByLabel(label: string, value: string): Promise<{ id: string; labels: Record<string, string> }[]>;
+  importImage(tar: NodeJS.ReadableStream, tag: string, changes: string[]): Promise<void>;
+}
+
+export function connectEngine(socketPath = process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') || '/var/run/docker.sock'): Engine {
+  const docker = new Docker({ socketPath });
+  const unavailable = (err: unknown) =>
+    new AppError('DockerUnavailable', `no Docker engine answers at ${socketPath} (${(err as Error).message}); start dockerd or use runtime host`);
+
+  return {
+    async ping() {
+      await docker.ping().catch((err) => {
+        throw unavailable(err);
+      });
+    },
+    async hasImage(image) {
+      try {
+        await docker.getImage(image).inspect();
+        return true;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return false;
+        throw unavailable(err);
+      }
+    },
+    async startContainer(plan) {
+      const container = await docker.createContainer({
+        name: plan.name,
+        Image: plan.image,
+        // The main process only keeps the container alive; it runs as root so that killing the agent user's
+        // processes never takes it down.
+        Entrypoint: ['sleep', 'infinity'],
+        Cmd: [],
+        User: '0',
+        Labels: plan.labels,
+        WorkingDir: plan.mount,
+        HostConfig: {
+          Init: true,
+          Binds: [`${plan.mount}:${plan.mount}:rw`],
+          NetworkMode: plan.network,
+          Memory: plan.memoryBytes,
+          MemorySwap: plan.memoryBytes,
+          NanoCpus: plan.nanoCpus,
+          PidsLimit: plan.pidsLimit,
+          SecurityOpt: ['no-new-privileges'],
+          CapDrop: ['ALL'],
+          AutoRemove: false,
+        },
+      }).catch((err) => {
+        if ((err as { statusCode?: number }).statusCode === 404) {
+          throw new AppError('DockerImageMissing', `image ${plan.image} is not on this Docker engine; build it with \`drover image build\``);
+        }
+        throw err;
+      });
+      await container.start();
+      return container.id;
+    },
+    async exec(plan) {
+      const exec = await docker.getContainer(plan.container).exec({
+        Cmd: [...plan.argv],
+        WorkingDir: plan.cwd,
+        Env: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
+        User: plan.user,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      });
+      const stream = await exec.start({ hijack: true, stdin: true });
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      docker.modem.demuxStream(stream, stdout, stderr);
+      if (!plan.keepStdinOpen) stream.end(plan.stdin ?? '');
+      else if (plan.stdin) stream.write(plan.stdin);
+      const done = new Promise<number | null>((resolve) => {
+        const finish = async () => {
+          stdout.end();
+          stderr.end();
+          const info = await exec.inspect().catch(() => undefined);
+          resolve(info?.ExitCode ?? null);
+        };
+        stream.on('end', finish);
+        stream.on('close', finish);
+        stream.on('error', finish);
+      });
+      return {
+        stdout,
+        stderr,
+        write: (text) => {
+          if (!stream.writableEnded) stream.write(text);
+        },
+        closeStdin: () => {
+          // Half-close: the process sees EOF while its output keeps flowing.
+          const socket = stream as unknown as { end: () => void; writableEnded?: boolean };
+          if (!socket.writableEnded) socket.end();
+        },
+        done,
+      };
+    },
+    async run(container, argv, user) {
+      const e = await this.exec({ container, argv, cwd: '/', env: {}, user });
+      e.stdout.resume();
+      e.stderr.resume();
+      return e.done;
+    },
+    async isRunning(container) {
+      const info = await docker.getContainer(container).inspect().catch(() => undefined);
+      return info?.State?.Running === true;
+    },
+    async oomKilled(container) {
+      const info = await docker.getContainer(container).inspect().catch(() => undefined);
+      return info?.State?.OOMKilled === true;
+    },
+    async remove(container) {
+      await docker
+        .getContainer(container)
+        .remove({ force: true, v: true })
+        .catch((err) => {
+          if ((err as { statusCode?: number }).statusCode !== 404 && (err as { statusCode?: number }).statusCode !== 409) throw err;
+        });
+    },
+    async listByLabel(label, value) {
+      const list = await docker.listContainers({ all: true, filters: { label: [`${label}=${value}`] } });
+      return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
+    },
+    async importImage(tar, tag, changes) {
+      const [repo, version] = tag.split(':');
+      const stream = await docker.importImage(tar, { repo, tag: version ?? 'latest', changes } as object);
+      await new Promise<void>((resolve, reject) =>
+        docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+      );
+    },
+  };
+}

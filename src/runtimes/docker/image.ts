@@ -1,0 +1,100 @@
+/**
+ * Builds the agent image on a machine without a registry: a Debian rootfs from debootstrap, this Node, the
+ * agent CLIs from npm, a non-root user, then `docker import`. The tag carries a hash of the recipe, so the
+ * image is built once and rebuilt only when the recipe changes. Users with a registry can build
+ * docker/agent.Dockerfile instead; both give the same layout.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError } from '../../shared/errors.js';
+import type { Engine } from './engine.js';
+
+export const AGENT_UID = 1000;
+export const AGENT_USER = 'agent';
+const SUITE = 'bookworm';
+const MIRROR = process.env.DROVER_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+const PACKAGES = ['ca-certificates', 'git', 'procps', 'util-linux'];
+export const AGENT_CLIS = ['@anthropic-ai/claude-code@2.1.330', '@openai/codex@0.169.0', 'opencode-ai@1.18.33'];
+const RECIPE_VERSION = 1;
+
+/** The tag of the image this recipe builds. */
+export function defaultImageTag(): string {
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ RECIPE_VERSION, SUITE, PACKAGES, AGENT_CLIS, node: process.version }))
+    .digest('hex')
+    .slice(0, 12);
+  return `drover-agent:${hash}`;
+}
+
+export interface BuildOptions {
+  tag?: string;
+  force?: boolean;
+  progress?: (line: string) => void;
+}
+
+export async function buildAgentImage(engine: Engine, opts: BuildOptions = {}): Promise<{ tag: string; built: boolean; seconds: number }> {
+  const tag = opts.tag ?? defaultImageTag();
+  const say = opts.progress ?? (() => undefined);
+  const started = Date.now();
+  await engine.ping();
+  if (!opts.force && (await engine.hasImage(tag))) return { tag, built: false, seconds: 0 };
+  if (process.getuid?.() !== 0) throw new AppError('InvalidInput', 'building the image with debootstrap needs root; or build docker/agent.Dockerfile');
+  const work = mkdtempSync(join(tmpdir(), 'drover-image-'));
+  const rootfs = join(work, 'rootfs');
+  try {
+    say(`debootstrap ${SUITE} (${PACKAGES.join(', ')}) from ${MIRROR} ...`);
+    await sh('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, rootfs, MIRROR], say);
+    say(`node ${process.version} ...`);
+    copyFileSync(process.execPath, join(rootfs, 'usr/local/bin/node'));
+    chmodSync(join(rootfs, 'usr/local/bin/node'), 0o755);
+    say(`agent CLIs: ${AGENT_CLIS.join(' ')} ...`);
+    const prefix = join(rootfs, 'opt/drover-agents');
+    mkdirSync(prefix, { recursive: true });
+    writeFileSync(join(prefix, 'package.json'), '{"private": true}\n');
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--prefix', prefix, ...AGENT_CLIS], say);
+    for (const bin of ['claude', 'codex', 'opencode']) {
+      symlinkSync(`/opt/drover-agents/node_modules/.bin/${bin}`, join(rootfs, 'usr/local/bin', bin));
+    }
+    appendFileSync(join(rootfs, 'etc/passwd'), `${AGENT_USER}:x:${AGENT_UID}:${AGENT_UID}:Drover agent:/home/${AGENT_USER}:/bin/bash\n`);
+    appendFileSync(join(rootfs, 'etc/group'), `${AGENT_USER}:x:${AGENT_UID}:\n`);
+    mkdirSync(join(rootfs, 'home', AGENT_USER), { recursive: true });
+    await sh('chown', ['-R', `${AGENT_UID}:${AGENT_UID}`, join(rootfs, 'home', AGENT_USER)], say);
+    rmSync(join(rootfs, 'var/cache/apt/archives'), { recursive: true, force: true });
+    say(`docker import as ${tag} ...`);
+    const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await engine.importImage(tar.stdout, tag, [
+      `USER ${AGENT_USER}`,
+      `ENV HOME=/home/${AGENT_USER}`,
+      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+      `WORKDIR /home/${AGENT_USER}`,
+      'CMD ["bash"]',
+    ]);
+    return { tag, built: true, seconds: Math.round((Date.now() - started) / 1000) };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function sh(cmd: string, args: string[], say: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    let last = 0;
+    const onData = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-4_000);
+      // One line of progress every few seconds, not the whole chatter.
+      if (Date.now() - last > 5_000) {
+        last = Date.now();
+        const line = tail.trim().split('\n').at(-1);
+        if (line) say(`  ${line.slice(0, 160)}`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err) => reject(new AppError('InvalidInput', `${cmd} is needed to build the image: ${err.message}`)));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new AppError('Unexpected', `${cmd} ${args[0]} failed (exit ${code}): ${tail.trim().split('\n').slice(-3).join(' / ')}`))));
+  });
+}

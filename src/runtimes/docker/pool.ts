@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { chownSync as fsChown, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DockerConfig } from '../../config/schema.js';
+import { AppError } from '../../shared/errors.js';
+import type { Runtime } from '../runtime.js';
+import { containerRuntime } from './container-runtime.js';
+import { LABEL_JOB, LABEL_SLOT, LABEL_WORKER, type Engine } from './engine.js';
+import { AGENT_UID, AGENT_USER } from './image.js';
+
+/**
+ * A slot is a container plus the one host directory it sees (mounted at the same path inside). The job's
+ * worktree is made in that directory, so a container started before the job was known can still see its
+ * worktree and nothing else of the host.
+ */
+export interface Slot {
+  id: string;
+  dir: string;
+  container: string;
+  image: string;
+}
+
+export interface PoolOptions {
+  workerId: string;
+  slotsDir: string;
+  defaultImage: string;
+  config: DockerConfig;
+  log?: (line: string) => void;
+}
+
+/**
+ * Warm containers per image, made before jobs arrive; each job takes one for itself; after the job it is
+ * destroyed and a fresh one started in the background. Every container carries drover.worker (and
+ * drover.job when made for one job), so a restarted worker removes what a crash left behind.
+ */
+export class DockerPool {
+  private readonly idle = new Map<string, Slot[]>();
+  private readonly filling = new Map<string, Promise<void>>();
+  private readonly claims = new Map<string, Slot>();
+  private closed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly opts: PoolOptions,
+  ) {}
+
+  get defaultImage(): string {
+    return this.opts.defaultImage;
+  }
+
+  /** Checks the engine and the default image, removes leftovers of an earlier run, and starts warming. */
+  async start(): Promise<{ removed: number }> {
+    await this.engine.ping();
+    if (!(await this.engine.hasImage(this.opts.defaultImage))) {
+      throw new AppError('DockerImageMissing', `image ${this.opts.defaultImage} is not on this Docker engine; build it with \`drover image build\``);
+    }
+    const removed = await this.removeLeftovers();
+    void this.fill(this.opts.defaultImage);
+    return { removed };
+  }
+
+  /** The job's slot: one taken before (same process), a warm one, or a new one made now. */
+  async claim(jobId: string, image = this.opts.defaultImage): Promise<Slot> {
+    const held = this.claims.get(jobId);
+    if (held && (await this.engine.isRunning(held.container))) return held;
+    const warm = this.idle.get(image)?.shift();
+    if (warm && (await this.engine.isRunning(warm.container))) {
+      this.claims.set(jobId, warm);
+      void this.fill(image);
+      return warm;
+    }
+    if (!(await this.engine.hasImage(image))) {
+      throw new AppError('DockerImageMissing', `image ${image} is not on this Docker engine; build it with \`drover image build\` or pull it`);
+    }
+    const slot = await this.makeSlot(image, { [LABEL_JOB]: jobId });
+    this.claims.set(jobId, slot);
+    if (image === this.opts.defaultImage) void this.fill(image);
+    return slot;
+  }
+
+  /**
+   * A runtime bound to the job's container. After a worker restart (or a container killed from outside) the
+   * claim is gone: a new container is made for the job, mounting the slot directory its worktree is in.
+   */
+  async runtimeFor(jobId: string, worktree: string, image = this.opts.defaultImage): Promise<Runtime> {
+    let slot = this.claims.get(jobId);
+    if (!slot || !(await this.engine.isRunning(slot.container))) {
+      if (slot) await this.engine.remove(slot.container);
+      const dir = dirname(worktree);
+      slot = await this.makeSlot(image, { [LABEL_JOB]: jobId }, dir);
+      this.claims.set(jobId, slot);
+      this.opts.log?.(`made container ${slot.container.slice(0, 12)} for job ${jobId} (its container was gone)`);
+    }
+    return containerRuntime(this.engine, slot.container);
+  }
+
+  /** Destroys the job's container (the pool makes a fresh one in the background). */
+  async release(jobId: string): Promise<void> {
+    const slot = this.claims.get(jobId);
+    this.claims.delete(jobId);
+    const containers = new Set([...(slot ? [slot.container] : []), ...(await this.engine.listByLabel(LABEL_JOB, jobId)).map((c) => c.id)]);
+    await Promise.all([...containers].map((c) => this.engine.remove(c)));
+  }
+
+  /** Removes the slot directory a job's worktree was made in, once the worktree is gone. */
+  removeSlotDir(worktree: string): void {
+    const dir = dirname(worktree);
+    if (dirname(dir) === this.opts.slotsDir) rmSync(dir, { recursive: true, force: true });
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.filling.values()]);
+    const idle = [...this.idle.values()].flat();
+    this.idle.clear();
+    await Promise.all(idle.map(async (s) => {
+      await this.engine.remove(s.container);
+      rmSync(s.dir, { recursive: true, force: true });
+    }));
+  }
+
+  idleCount(image = this.opts.defaultImage): number {
+    return this.idle.get(image)?.length ?? 0;
+  }
+
+  /** Waits until the warm set of an image is full (for tests and benches). */
+  async warm(image = this.opts.defaultImage): Promise<void> {
+    await this.fill(image);
+  }
+
+  private async removeLeftovers(): Promise<number> {
+    const leftovers = await this.engine.listByLabel(LABEL_WORKER, this.opts.workerId);
+    await Promise.all(leftovers.map((c) => this.engine.remove(c.id)));
+    if (leftovers.length) this.opts.log?.(`removed ${leftovers.length} container(s) left by an earlier run of this worker`);
+    return leftovers.length;
+  }
+
+  private fill(image: string): Promise<void> {
+    const running = this.filling.get(image);
+    if (running) return running;
+    const work = (async () => {
+      try {
+        while (!this.closed && (this.idle.get(image)?.length ?? 0) < this.opts.config.poolSize) {
+          const slot = await this.makeSlot(image, {});
+          if (this.closed) {
+            await this.engine.remove(slot.container);
+            break;
+          }
+          this.idle.set(image, [...(this.idle.get(image) ?? []), slot]);
+        }
+      } catch (err) {
+        this.opts.log?.(`could not warm a container of ${image}: ${(err as Error).message}`);
+      } finally {
+        this.filling.delete(image);
+      }
+    })();
+    this.filling.set(image, work);
+    return work;
+  }
+
+  private async makeSlot(image: string, labels: Record<string, string>, existingDir?: string): Promise<Slot> {
+    const id = randomBytes(6).toString('hex');
+    const dir = existingDir ?? join(this.opts.slotsDir, id);
+    mkdirSync(dir, { recursive: true });
+    chownTree(dir);
+    const c = this.opts.config;
+    const container = await this.engine.startContainer({
+      image,
+      name: `drover-${this.opts.workerId}-${id}`.replace(/[^a-zA-Z0-9_.-]/g, '-'),
+      labels: { [LABEL_WORKER]: this.opts.workerId, [LABEL_SLOT]: id, ...labels },
+      mount: dir,
+      network: c.network,
+      memoryBytes: bytes(c.memory),
+      nanoCpus: Math.round(c.cpus * 1e9),
+      pidsLimit: c.pids,
+    });
+    for (const command of c.setup) {
+      const code = await this.engine.run(container, ['bash', '-lc', command], AGENT_USER);
+      if (code !== 0) {
+        await this.engine.remove(container);
+        throw new AppError('ConfigInvalid', `docker.setup command failed (exit ${code}): ${command}`);
+      }
+    }
+    return { id, dir, container, image };
+  }
+}
+
+/** The container's user must own the slot and the worktree in it (only root can hand files over). */
+export function chownTree(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  chownSync(path);
+}
+
+function chownSync(path: string): void {
+  fsChown(path, AGENT_UID, AGENT_UID);
+  if (!lstatSync(path).isDirectory()) return;
+  for (const entry of readdirSync(path)) {
+    const child = join(path, entry);
+    if (lstatSync(child).isSymbolicLink()) continue;
+    chownSync(child);
+  }
+}
+
+function bytes(size: string): number {
+  const m = /^(\d+)([kmg]?)$/i.exec(size);
+  if (!m) return 0;
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
+}
