@@ -13,6 +13,7 @@ import { keepHeartbeating } from './heartbeat.js';
 import { openJobLog } from './job-log.js';
 import { DROVER_DIR, processTag, requireWorktree } from './workspace.js';
 import { placementFor } from './placement.js';
+import { chownTree } from '../runtimes/docker/pool.js';
 
 const QuestionFile = z.object({ question: z.string().trim().min(1).max(4_000) });
 const SUMMARY_LIMIT = 200;
@@ -64,6 +65,8 @@ export function createAgentActivities(deps: ActivityContext) {
     const { invocation } = run;
 
     const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
+    // In a container the agent is another user: it must be able to write its question file.
+    if (place.runtime.kind === 'docker') chownTree(join(input.worktree, DROVER_DIR));
     const tag = processTag(input.jobId);
     const leftovers = await place.runtime.killTagged(tag);
     if (leftovers > 0) log({ source: 'drover', text: `killed ${leftovers} process(es) left by an earlier attempt` });

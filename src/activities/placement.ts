@@ -2,6 +2,7 @@ import type { Runtime } from '../runtimes/runtime.js';
 import { AppError } from '../shared/errors.js';
 import type { RuntimeSpec } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
+import { openJobLog } from './job-log.js';
 
 /** Where a job's processes run, and the environment they get there. */
 export interface Placement {
@@ -21,7 +22,8 @@ export function resolveRuntime(deps: ActivityContext, spec: RuntimeSpec | undefi
 export async function placementFor(deps: ActivityContext, jobId: string, worktree: string, spec: RuntimeSpec | undefined): Promise<Placement> {
   if (!spec || spec.kind === 'host') return { runtime: deps.runtime, env: (extra = {}) => ({ ...deps.baseEnv, ...extra }) };
   const pool = requireDocker(deps);
-  const runtime = await pool.runtimeFor(jobId, worktree, spec.image);
+  const { runtime, made } = await pool.runtimeFor(jobId, worktree, spec.image);
+  if (made) openJobLog(deps.paths.jobLog(jobId))({ source: 'drover', text: `made container ${made.slice(0, 12)} for the job: its container was gone` });
   const named = Object.fromEntries(spec.env.flatMap((name) => (deps.baseEnv[name] === undefined ? [] : [[name, deps.baseEnv[name]!]])));
   return { runtime, env: (extra = {}) => ({ ...named, ...extra }) };
 }

@@ -13,6 +13,9 @@ export interface SubmitFlags {
   agentCommand?: string;
   model?: string;
   maxTurns?: string;
+  runtime?: string;
+  image?: string;
+  runtimeEnv?: string[];
   env?: string[];
   validate?: string[];
   critic?: string;
@@ -49,6 +52,13 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
     if (f.maxTurns !== undefined) agent.maxTurns = Number(f.maxTurns);
     if (f.env?.length) agent.env = { ...((agent.env as object) ?? {}), ...parseEnv(f.env) };
     spec.agent = agent;
+  }
+  if (f.runtime !== undefined || f.image !== undefined || f.runtimeEnv?.length) {
+    const kind = f.runtime ?? (spec.runtime as { kind?: string } | undefined)?.kind ?? (f.image || f.runtimeEnv?.length ? 'docker' : 'host');
+    const runtime: Record<string, unknown> = { ...((spec.runtime as object) ?? {}), kind };
+    if (f.image !== undefined) runtime.image = f.image;
+    if (f.runtimeEnv?.length) runtime.env = [...((runtime.env as string[]) ?? []), ...f.runtimeEnv];
+    spec.runtime = runtime;
   }
   if (Array.isArray(spec.validate)) spec.validate = spec.validate.map(normalizeStep);
   if (f.validate?.length) spec.validate = [...((spec.validate as unknown[]) ?? []), ...f.validate.map(normalizeStep)];

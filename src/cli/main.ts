@@ -5,6 +5,7 @@ import { registerAnswer } from './commands/answer.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
+import { registerImage } from './commands/image.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
 import { registerResult } from './commands/result.js';
@@ -22,7 +23,7 @@ const program = new Command('drover')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const register of [registerDev, registerDemo, registerWorker, registerSubmit, registerStatus, registerAnswer, registerCancel, registerList, registerLogs, registerResult]) {
+for (const register of [registerDev, registerDemo, registerWorker, registerSubmit, registerStatus, registerAnswer, registerCancel, registerList, registerLogs, registerResult, registerImage]) {
   register(program);
 }
 

@@ -11,7 +11,7 @@ import type { DroverConfig } from '../../src/config/schema.js';
 /** A worker in its own process, so it can be killed with SIGKILL like a crashed machine. */
 function workerProcess(config: DroverConfig, workerId: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId], {
-    env: { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, DROVER_TASK_QUEUE: config.taskQueue, DROVER_DATA_DIR: config.dataDir },
+    env: { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, DROVER_TASK_QUEUE: config.taskQueue, DROVER_DATA_DIR: config.dataDir, DROVER_DOCKER: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

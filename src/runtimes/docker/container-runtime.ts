@@ -80,7 +80,7 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
     if (end === 'exit' && !(await engine.isRunning(container))) {
       throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} stopped during the run (killed from outside?)`);
     }
-    if (end === 'exit' && exitCode === 137 && (await engine.oomKilled(container))) {
+    if (end === 'exit' && exitCode === 137 && (await engine.oomKills(container)) > 0) {
       throw new AppError('AgentResourceLimit', 'the agent ran out of memory: killed at the container\'s memory limit (docker.memory)');
     }
     return { exitCode, signal: null, end, durationMs: Date.now() - started };

@@ -50,7 +50,8 @@ export interface Engine {
   /** Runs a short command and returns its exit code (for signals and probes). */
   run(container: string, argv: string[], user: string): Promise<number | null>;
   isRunning(container: string): Promise<boolean>;
-  oomKilled(container: string): Promise<boolean>;
+  /** How many processes the kernel killed at the container's memory limit (exec'd ones included). */
+  oomKills(container: string): Promise<number>;
   remove(container: string): Promise<void>;
   listByLabel(label: string, value: string): Promise<{ id: string; labels: Record<string, string> }[]>;
   importImage(tar: NodeJS.ReadableStream, tag: string, changes: string[]): Promise<void>;
@@ -160,9 +161,21 @@ export function connectEngine(socketPath = process.env.DOCKER_HOST?.replace(/^un
       const info = await docker.getContainer(container).inspect().catch(() => undefined);
       return info?.State?.Running === true;
     },
-    async oomKilled(container) {
-      const info = await docker.getContainer(container).inspect().catch(() => undefined);
-      return info?.State?.OOMKilled === true;
+    async oomKills(container) {
+      // State.OOMKilled only tells of the main process; the cgroup counts every kill (v2 memory.events,
+      // v1 memory.oom_control), and the container sees its own cgroup.
+      const e = await this.exec({
+        container,
+        argv: ['sh', '-c', 'cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null'],
+        cwd: '/',
+        env: {},
+        user: '0',
+      });
+      let out = '';
+      e.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      e.stderr.resume();
+      await e.done;
+      return Number(/^oom_kill (\d+)$/m.exec(out)?.[1] ?? 0);
     },
     async remove(container) {
       await docker

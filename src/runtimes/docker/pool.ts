@@ -82,16 +82,17 @@ export class DockerPool {
    * A runtime bound to the job's container. After a worker restart (or a container killed from outside) the
    * claim is gone: a new container is made for the job, mounting the slot directory its worktree is in.
    */
-  async runtimeFor(jobId: string, worktree: string, image = this.opts.defaultImage): Promise<Runtime> {
+  async runtimeFor(jobId: string, worktree: string, image = this.opts.defaultImage): Promise<{ runtime: Runtime; made?: string }> {
     let slot = this.claims.get(jobId);
+    let made: string | undefined;
     if (!slot || !(await this.engine.isRunning(slot.container))) {
-      if (slot) await this.engine.remove(slot.container);
-      const dir = dirname(worktree);
-      slot = await this.makeSlot(image, { [LABEL_JOB]: jobId }, dir);
+      // Whatever is left of the job's containers (killed, or from before a restart) goes first.
+      await this.release(jobId);
+      slot = await this.makeSlot(image, { [LABEL_JOB]: jobId }, dirname(worktree));
       this.claims.set(jobId, slot);
-      this.opts.log?.(`made container ${slot.container.slice(0, 12)} for job ${jobId} (its container was gone)`);
+      made = slot.container;
     }
-    return containerRuntime(this.engine, slot.container);
+    return { runtime: containerRuntime(this.engine, slot.container), ...(made ? { made } : {}) };
   }
 
   /** Destroys the job's container (the pool makes a fresh one in the background). */

@@ -1,0 +1,210 @@
+/**
+ * Runtime docker on a real Docker engine: the agent image built locally (once, cached), real containers,
+ * the real dev server.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { dataPaths } from '../../src/config/paths.js';
+import type { DroverConfig } from '../../src/config/schema.js';
+import { connectEngine } from '../../src/runtimes/docker/engine.js';
+import { buildAgentImage } from '../../src/runtimes/docker/image.js';
+import type { JobSpecInput } from '../../src/shared/schemas.js';
+import { DroverClient } from '../../src/client.js';
+import { git, makeRepo, REPO_ROOT, run, startTestEnv, startTestServer, tempDir, testConfig, waitFor, type TestEnv, type TestServer } from '../support/harness.js';
+
+const docker = async (...args: string[]) => (await run('docker', args)).stdout.trim();
+const containersOf = async (label: string) => (await docker('ps', '-aq', '--filter', `label=${label}`)).split('\n').filter(Boolean);
+/** The job's container, as the job log names it (12 hex digits). */
+const containerOf = (config: DroverConfig, jobId: string) => /in container ([0-9a-f]{12})/.exec(logOf(config, jobId))?.[1];
+const logOf = (config: DroverConfig, jobId: string) => {
+  const file = dataPaths(config.dataDir).jobLog(jobId);
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+};
+
+describe('runtime docker', () => {
+  let server: TestServer;
+  let env: TestEnv;
+  let image: string;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  before(async () => {
+    // Built once per machine (minutes the first time), then found by its tag.
+    image = (await buildAgentImage(connectEngine(), { progress: (l) => process.stderr.write(`image: ${l}\n`) })).tag;
+    server = await startTestServer();
+    env = await startTestEnv(server.address, { worker: { docker: true }, docker: { poolSize: 1 } });
+  });
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await env?.stop();
+    await server?.stop();
+  });
+
+  const dockerJob = (repo: string, agent: string, extra: Partial<JobSpecInput> = {}): JobSpecInput => ({
+    repo,
+    prompt: 'Edit hello.txt',
+    agent: { kind: 'command', command: agent },
+    runtime: { kind: 'docker' },
+    ...extra,
+  });
+
+  it('runs the core job in a container: edit, validate, commit, cleanup; the commit has the same content as on the host', async () => {
+    const agent = 'echo edited > hello.txt; mkdir -p src && echo "x = 1" > src/x.py';
+    const validate = [{ name: 'edited', command: 'grep -q edited hello.txt && test -f src/x.py' }];
+    const repo = makeRepo();
+    const inBox = await env.client.submit(dockerJob(repo, agent, { validate }));
+    const onHost = await env.client.submit({ repo, prompt: 'Edit hello.txt', agent: { kind: 'command', command: agent }, validate });
+    const [boxed, hosted] = [await env.client.result(inBox.jobId), await env.client.result(onHost.jobId)];
+    assert.equal(boxed.status, 'succeeded', JSON.stringify(boxed.failure));
+    assert.equal(hosted.status, 'succeeded');
+    assert.equal(git(repo, 'rev-parse', `${boxed.commit}^{tree}`), git(repo, 'rev-parse', `${hosted.commit}^{tree}`), 'identical content');
+    assert.match(logOf(env.config, inBox.jobId), /in container [0-9a-f]{12} \(drover-agent:/);
+    assert.deepEqual(await containersOf(`drover.job=${inBox.jobId}`), [], 'no container of the job is left');
+    const status = await env.client.status(inBox.jobId);
+    assert.equal(status.execution, 'COMPLETED');
+    const worktree = logOf(env.config, inBox.jobId).match(/worktree (\S+) on drover\//)?.[1];
+    assert.ok(worktree && !existsSync(worktree), 'the worktree is removed');
+  });
+
+  it('asks and gets the answer in a container', async () => {
+    const agent = `if [ -z "\${DROVER_ANSWER_FILE:-}" ]; then printf '{"question": "Which greeting?"}' > .drover/question.json; exit 0; fi; cp "$DROVER_ANSWER_FILE" greeting.txt`;
+    const repo = makeRepo();
+    const { jobId } = await env.client.submit(dockerJob(repo, agent));
+    await waitFor('the question', async () => (await env.client.status(jobId)).status?.pendingQuestion ?? undefined);
+    await env.client.answer(jobId, 'Ahoy from the box');
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    assert.equal(git(repo, 'show', `drover/${jobId}:greeting.txt`), 'Ahoy from the box');
+  });
+
+  it('isolates the agent: no host file outside the worktree, no network, a non-root user', async () => {
+    const marker = join(tempDir('drover-marker-'), 'secret-marker.txt');
+    writeFileSync(marker, 'host secret\n');
+    const agent = [
+      `if cat ${marker} >/dev/null 2>&1; then echo readable; else echo unreadable; fi > marker.txt`,
+      `if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${server.address.split(':')[1]}' 2>/dev/null; then echo connected; else echo refused; fi > net.txt`,
+      'id -u > uid.txt',
+      `ls / > root.txt`,
+    ].join('; ');
+    const repo = makeRepo();
+    const { jobId } = await env.client.submit(dockerJob(repo, agent));
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    const show = (f: string) => git(repo, 'show', `drover/${jobId}:${f}`);
+    assert.equal(show('marker.txt'), 'unreadable');
+    assert.equal(show('net.txt'), 'refused', 'no TCP connection, not even to the Temporal server on the host');
+    assert.equal(show('uid.txt'), '1000');
+    assert.ok(readFileSync(marker, 'utf8').includes('host secret'), 'the marker is really there on the host');
+  });
+
+  it('stops a memory hog at its limit and fails the job with a typed, non-retried error', async () => {
+    const small = await startTestEnv(server.address, { worker: { docker: true }, docker: { poolSize: 0, memory: '96m' } });
+    cleanups.push(() => small.stop());
+    const hog = `node -e 'const a = []; for (;;) a.push(Buffer.alloc(16 * 1024 * 1024, 1))'`;
+    const { jobId } = await small.client.submit(dockerJob(makeRepo(), hog));
+    const report = await waitFor('the job to end', async () => {
+      const r = await small.client.status(jobId);
+      return r.execution === 'RUNNING' ? undefined : r;
+    }, 120_000);
+    assert.equal(report.failure?.type, 'AgentResourceLimit', JSON.stringify(report.failure));
+    assert.match(report.failure?.message ?? '', /memory limit/);
+    const history = await small.client.handle(jobId).fetchHistory();
+    const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt && e.activityTaskStartedEventAttributes.attempt > 1);
+    assert.equal(attempts.length, 0, 'not retried');
+  });
+
+  it('removes the container within 5 s of a cancel during the agent run, and the worktree too', async () => {
+    const { jobId } = await env.client.submit(dockerJob(makeRepo(), 'echo working...; sleep 600'));
+    await waitFor('the agent to run', () => (logOf(env.config, jobId).includes('working...') ? true : undefined));
+    const container = containerOf(env.config, jobId);
+    assert.ok(container);
+    const worktree = logOf(env.config, jobId).match(/worktree (\S+) on drover\//)?.[1];
+    const cancelled = Date.now();
+    await env.client.cancel(jobId);
+    await waitFor('the agent process to stop', async () => {
+      const running = await docker('exec', container!, 'pgrep', '-u', 'agent', 'sleep').catch(() => '');
+      return running ? undefined : true;
+    }, 5_000).catch(() => undefined);
+    await waitFor('the job to end', async () => ((await env.client.status(jobId)).execution !== 'RUNNING' ? true : undefined), 30_000);
+    await waitFor('the job container to be gone', async () => (!(await docker('ps', '-aq', '--no-trunc')).includes(container!) ? true : undefined), 5_000);
+    const goneMs = Date.now() - cancelled;
+    assert.ok(goneMs < 5_000, `container gone ${goneMs} ms after the cancel`);
+    assert.ok(worktree && !existsSync(worktree), 'the worktree is removed');
+    assert.equal((await env.client.status(jobId)).execution, 'CANCELLED');
+  });
+
+  it('fails the attempt of a container killed from outside; the retry gets a new container and the job succeeds', async () => {
+    const agent = `if [ -f .drover-ran ]; then echo done > result.txt; exit 0; fi; touch .drover-ran; echo working...; sleep 600`;
+    const repo = makeRepo();
+    const { jobId } = await env.client.submit(dockerJob(repo, agent));
+    await waitFor('the agent to run', () => (logOf(env.config, jobId).includes('working...') ? true : undefined));
+    const container = containerOf(env.config, jobId);
+    assert.ok(container);
+    await docker('kill', container!);
+    const result = await env.client.result(jobId);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    assert.equal(git(repo, 'show', `drover/${jobId}:result.txt`), 'done');
+    assert.match(logOf(env.config, jobId), /made container [0-9a-f]{12} for the job: its container was gone/);
+  });
+
+  it('gives a clear, typed error at worker start when the image is missing or no engine answers', async () => {
+    await assert.rejects(
+      startTestEnv(server.address, { worker: { docker: true }, docker: { image: 'drover-agent:no-such-tag' } }),
+      /DockerImageMissing|image drover-agent:no-such-tag is not on this Docker engine; build it with `drover image build`/,
+    );
+    await assert.rejects(
+      startTestEnv(server.address, { worker: { docker: true }, docker: { socket: '/tmp/no-docker-here.sock' } }),
+      /no Docker engine answers at \/tmp\/no-docker-here\.sock/,
+    );
+  });
+
+  it('a worker killed during a docker job: the next one removes the leftover containers and the job completes once', async () => {
+    const config = testConfig(server.address);
+    const client = await DroverClient.connect(config);
+    cleanups.push(() => client.close());
+    const start = () => workerProcess(config, 'box-docker');
+    const first = await start();
+    cleanups.push(async () => first.kill('SIGKILL'));
+    const agent = `if [ -f .drover-ran ]; then echo rerun >> runs.txt; echo done > result.txt; exit 0; fi; touch .drover-ran; echo first >> runs.txt; echo working...; sleep 600`;
+    const repo = makeRepo();
+    const { jobId } = await client.submit(dockerJob(repo, agent, { timeouts: { heartbeat: '3s' } }));
+    await waitFor('the agent to run', () => (logOf(config, jobId).includes('working...') ? true : undefined));
+    const leftovers = await containersOf('drover.worker=box-docker');
+    assert.ok(leftovers.length >= 1);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    assert.deepEqual(await containersOf('drover.worker=box-docker'), leftovers, 'the crash left its containers behind');
+
+    const second = await start();
+    cleanups.push(async () => second.kill('SIGTERM'));
+    const result = await client.result(jobId);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    const now = await containersOf('drover.worker=box-docker');
+    for (const c of leftovers) assert.ok(!now.some((n) => c.startsWith(n) || n.startsWith(c)), `leftover ${c} was removed`);
+    assert.equal(git(repo, 'rev-list', '--count', `main..drover/${jobId}`), '1', 'one commit');
+    assert.equal(git(repo, 'show', `drover/${jobId}:runs.txt`), 'first\nrerun');
+    assert.match(logOf(config, jobId), /made container [0-9a-f]{12} for the job/);
+    void image;
+  });
+});
+
+/** A docker worker in its own process, so it can be killed with SIGKILL like a crashed machine. */
+function workerProcess(config: DroverConfig, workerId: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      DROVER_TASK_QUEUE: config.taskQueue,
+      DROVER_DATA_DIR: config.dataDir,
+      DROVER_BACKENDS: 'command',
+      DROVER_RUNTIME: 'docker',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve(child));
+    child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+  });
+}
