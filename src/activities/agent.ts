@@ -68,7 +68,9 @@ export function createAgentActivities(deps: ActivityContext) {
     // In a container the agent is another user: it must be able to write its question file.
     if (place.runtime.kind === 'docker') chownTree(join(input.worktree, DROVER_DIR));
     const tag = processTag(input.jobId);
-    const leftovers = await place.runtime.killTagged(tag);
+    // A first attempt in a container has nothing to clean up (the container is the job's); on the host
+    // another attempt's orphans may share nothing but the tag, so look every time.
+    const leftovers = place.runtime.kind === 'host' || ctx.info.attempt > 1 ? await place.runtime.killTagged(tag) : 0;
     if (leftovers > 0) log({ source: 'drover', text: `killed ${leftovers} process(es) left by an earlier attempt` });
     log({
       source: 'drover',

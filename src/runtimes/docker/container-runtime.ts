@@ -19,9 +19,6 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
 
   async function exec(spec: ExecSpec): Promise<ExecResult> {
     const started = Date.now();
-    if (!(await engine.isRunning(container))) {
-      throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} is not running (removed or killed from outside)`);
-    }
     const run = await engine.exec({
       container,
       argv: spec.argv,
@@ -30,6 +27,12 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
       user: AGENT_USER,
       ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
       ...(spec.keepStdinOpen ? { keepStdinOpen: true } : {}),
+    }).catch((err: { statusCode?: number; message?: string }) => {
+      // 404: removed, 409: not running; either way the attempt fails and a retry gets a new container.
+      if (err.statusCode === 404 || err.statusCode === 409) {
+        throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} is gone or stopped (killed from outside?)`);
+      }
+      throw err;
     });
     let end: ExecEnd = 'exit';
     let idleTimer: NodeJS.Timeout | undefined;

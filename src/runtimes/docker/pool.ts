@@ -65,8 +65,8 @@ export class DockerPool {
     if (held && (await this.engine.isRunning(held.container))) return held;
     const warm = this.idle.get(image)?.shift();
     if (warm && (await this.engine.isRunning(warm.container))) {
+      // No refill now: making a container would compete with this job's start. It happens at release.
       this.claims.set(jobId, warm);
-      void this.fill(image);
       return warm;
     }
     if (!(await this.engine.hasImage(image))) {
@@ -74,7 +74,6 @@ export class DockerPool {
     }
     const slot = await this.makeSlot(image, { [LABEL_JOB]: jobId });
     this.claims.set(jobId, slot);
-    if (image === this.opts.defaultImage) void this.fill(image);
     return slot;
   }
 
@@ -95,12 +94,13 @@ export class DockerPool {
     return { runtime: containerRuntime(this.engine, slot.container), ...(made ? { made } : {}) };
   }
 
-  /** Destroys the job's container (the pool makes a fresh one in the background). */
+  /** Destroys the job's container, and starts a fresh one in the background. */
   async release(jobId: string): Promise<void> {
     const slot = this.claims.get(jobId);
     this.claims.delete(jobId);
     const containers = new Set([...(slot ? [slot.container] : []), ...(await this.engine.listByLabel(LABEL_JOB, jobId)).map((c) => c.id)]);
     await Promise.all([...containers].map((c) => this.engine.remove(c)));
+    if (!this.closed) void this.fill(slot?.image ?? this.opts.defaultImage);
   }
 
   /** Removes the slot directory a job's worktree was made in, once the worktree is gone. */
@@ -139,8 +139,9 @@ export class DockerPool {
   private fill(image: string): Promise<void> {
     const running = this.filling.get(image);
     if (running) return running;
-    const work = (async () => {
-      try {
+    // Started on the next tick, so the map holds this fill before it can finish and remove itself.
+    const work = Promise.resolve()
+      .then(async () => {
         while (!this.closed && (this.idle.get(image)?.length ?? 0) < this.opts.config.poolSize) {
           const slot = await this.makeSlot(image, {});
           if (this.closed) {
@@ -149,12 +150,9 @@ export class DockerPool {
           }
           this.idle.set(image, [...(this.idle.get(image) ?? []), slot]);
         }
-      } catch (err) {
-        this.opts.log?.(`could not warm a container of ${image}: ${(err as Error).message}`);
-      } finally {
-        this.filling.delete(image);
-      }
-    })();
+      })
+      .catch((err: Error) => this.opts.log?.(`could not warm a container of ${image}: ${err.message}`))
+      .finally(() => this.filling.delete(image));
     this.filling.set(image, work);
     return work;
   }
