@@ -23,6 +23,9 @@ export function registerDev(program: Command): void {
             ? `Worker           ${env.worker.workerId} on queues ${env.config.taskQueue} and ${env.worker.hostQueue}`
             : 'Worker           (the one already running on this data dir)',
           ...(env.worker ? [`Backends         ${describeChecks(env.worker.backends)}`] : []),
+          ...(env.worker
+            ? [`Docker           ${env.worker.docker.pool ? `${env.worker.docker.pool.defaultImage} (submit --runtime docker)` : `not used: ${env.worker.docker.problem}`}`]
+            : []),
           `Data dir         ${env.config.dataDir}`,
           '',
           'Submit a job from another shell, for example:',
