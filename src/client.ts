@@ -15,7 +15,7 @@ import { dataPaths } from './config/paths.js';
 import { oneLine } from './config/load.js';
 import { isGitRepo } from './git/git.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
-import { backendQueueFor, repoSlug } from './shared/ids.js';
+import { repoSlug } from './shared/ids.js';
 import proto from '@temporalio/proto';
 import { JobSpec, AnswerPayload, type JobInput, type JobResult, type JobSpecInput, type JobStatusView, type JobPhase } from './shared/schemas.js';
 import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
@@ -138,11 +138,10 @@ export class DroverClient {
         if (memo?.pendingQuestion) report.pendingQuestion = memo.pendingQuestion;
       }
       report.pendingQuestion ??= report.status?.pendingQuestion ?? undefined;
-      if (report.phase === 'preparing' && (!report.activity || report.activity.type === 'prepareWorkspace')) {
-        const kind = desc.typedSearchAttributes.get(DroverAgent);
-        if (kind && (await this.backendPollers(kind)) === 0) {
-          const queue = backendQueueFor(this.config.taskQueue, kind);
-          report.note = `waiting for a worker with the ${kind} backend: none polls task queue ${queue}; start \`drover worker\` where the ${kind} CLI is installed`;
+      const queue = report.status?.waitingQueue;
+      if (report.phase === 'preparing' && queue && (!report.activity || report.activity.type === 'prepareWorkspace')) {
+        if ((await this.pollers(queue)) === 0) {
+          report.note = `waiting for ${report.status?.waitingFor ?? `a worker on ${queue}`}: no worker polls it; start \`drover worker\` where that is available`;
         }
       }
       const wft = desc.raw.pendingWorkflowTask;
@@ -161,11 +160,11 @@ export class DroverClient {
     return report;
   }
 
-  /** How many workers poll the backend's queue right now (the server forgets pollers after a few minutes). */
-  async backendPollers(kind: string): Promise<number> {
+  /** How many workers poll an activity queue right now (the server forgets pollers after a few minutes). */
+  async pollers(queue: string): Promise<number> {
     const res = await this.client.workflowService.describeTaskQueue({
       namespace: this.config.temporal.namespace,
-      taskQueue: { name: backendQueueFor(this.config.taskQueue, kind), kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueue: { name: queue, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
       taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
     });
     return res.pollers?.length ?? 0;

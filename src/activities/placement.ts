@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chownTree } from '../runtimes/docker/pool.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { AppError } from '../shared/errors.js';
 import type { RuntimeSpec } from '../shared/schemas.js';
@@ -25,7 +28,14 @@ export async function placementFor(deps: ActivityContext, jobId: string, worktre
   const { runtime, made } = await pool.runtimeFor(jobId, worktree, spec.image);
   if (made) openJobLog(deps.paths.jobLog(jobId))({ source: 'drover', text: `made container ${made.slice(0, 12)} for the job: its container was gone` });
   const named = Object.fromEntries(spec.env.flatMap((name) => (deps.baseEnv[name] === undefined ? [] : [[name, deps.baseEnv[name]!]])));
-  return { runtime, env: (extra = {}) => ({ ...named, ...extra }) };
+  // The agent's home lives beside the worktree in the slot directory, not in the container: CLI sessions
+  // survive a container that is replaced (killed, or a worker restart), so a retry can resume them.
+  const home = join(dirname(worktree), '.home');
+  if (!existsSync(home)) {
+    mkdirSync(home, { recursive: true });
+    chownTree(home);
+  }
+  return { runtime, env: (extra = {}) => ({ ...named, HOME: home, ...extra }) };
 }
 
 export function requireDocker(deps: ActivityContext) {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { lineSplitter } from './line-splitter.js';
+import { watchdog } from './watchdog.js';
 import { TAG_ENV, type ExecEnd, type ExecResult, type ExecSpec, type Runtime } from './runtime.js';
 
 const KILL_GRACE_MS = 2_000;
@@ -25,7 +26,6 @@ function exec(spec: ExecSpec): Promise<ExecResult> {
 
   return new Promise<ExecResult>((resolve, reject) => {
     let end: ExecEnd = 'exit';
-    let idleTimer: NodeJS.Timeout | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const stop = (why: ExecEnd) => {
       if (end !== 'exit' || child.exitCode !== null || child.signalCode !== null) return;
@@ -33,21 +33,12 @@ function exec(spec: ExecSpec): Promise<ExecResult> {
       killGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
     };
-    const armIdle = () => {
-      if (!spec.idleTimeoutMs) return;
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => stop('idle'), spec.idleTimeoutMs);
-    };
-    const hardTimer = spec.hardTimeoutMs ? setTimeout(() => stop('timeout'), spec.hardTimeoutMs) : undefined;
-    const onAbort = () => stop('cancelled');
-    if (spec.signal?.aborted) onAbort();
-    spec.signal?.addEventListener('abort', onAbort);
-    armIdle();
+    const dog = watchdog(spec, stop);
 
     const splitters = (['stdout', 'stderr'] as const).map((stream) => {
       const s = lineSplitter((line) => spec.onLine?.(stream, line));
       child[stream].on('data', (chunk: Buffer) => {
-        armIdle();
+        dog.touch();
         s.push(chunk);
       });
       return s;
@@ -67,10 +58,8 @@ function exec(spec: ExecSpec): Promise<ExecResult> {
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {
       if (settled) return;
       settled = true;
-      clearTimeout(idleTimer);
-      clearTimeout(hardTimer);
+      dog.dispose();
       clearTimeout(killTimer);
-      spec.signal?.removeEventListener('abort', onAbort);
       // Whatever the agent left running in its group dies with it.
       killGroup(child.pid, 'SIGKILL');
       splitters.forEach((s) => s.end());
@@ -82,9 +71,7 @@ function exec(spec: ExecSpec): Promise<ExecResult> {
     child.on('error', (err) => {
       if (settled) return;
       settled = true;
-      clearTimeout(idleTimer);
-      clearTimeout(hardTimer);
-      spec.signal?.removeEventListener('abort', onAbort);
+      dog.dispose();
       reject(err);
     });
     // Wait for stdio to drain after exit, but not forever: a grandchild may hold the pipes open.

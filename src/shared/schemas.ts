@@ -231,6 +231,8 @@ export const JobStatusView = z.object({
   worker: z.string().nullable(),
   /** What the job is waiting for when it is not running (a worker with its backend, an answer). */
   waitingFor: z.string().nullable().optional(),
+  /** The task queue the job's first activity waits on, while it waits. */
+  waitingQueue: z.string().nullable().optional(),
   agentSession: z.string().nullable().optional(),
 });
 export type JobStatusView = z.infer<typeof JobStatusView>;

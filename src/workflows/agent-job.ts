@@ -109,6 +109,7 @@ async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
     state.waitingFor = docker
       ? `a worker with Docker and the agent image (task queue ${queue})`
       : `a worker with the ${job.agent.kind} backend (task queue ${queue})`;
+    state.waitingQueue = queue;
   }
   state.enter('preparing');
   const ws = await sharedActivities(job, queue).prepareWorkspace({
@@ -118,6 +119,7 @@ async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
     ...(job.runtime ? { runtime: job.runtime } : {}),
   });
   state.waitingFor = null;
+  state.waitingQueue = null;
   state.baseCommit = ws.baseCommit;
   state.worker = ws.workerId;
   // A session lives in its worker's files and its worktree: a new attempt starts a new one.

@@ -14,6 +14,7 @@ export class JobState {
   worker: string | null = null;
   lastAgentEvent: string | null = null;
   waitingFor: string | null = null;
+  waitingQueue: string | null = null;
   /** The agent CLI's session in the current attempt's worktree. */
   session: string | null = null;
   usage: AgentUsage | null = null;
@@ -48,6 +49,7 @@ export class JobState {
       questions: [...this.questions],
       worker: this.worker,
       waitingFor: this.pendingQuestion ? 'an answer to the pending question' : this.waitingFor,
+      waitingQueue: this.waitingQueue,
       agentSession: this.session,
     };
   }

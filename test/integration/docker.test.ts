@@ -13,7 +13,9 @@ import { connectEngine } from '../../src/runtimes/docker/engine.js';
 import { buildAgentImage } from '../../src/runtimes/docker/image.js';
 import type { JobSpecInput } from '../../src/shared/schemas.js';
 import { DroverClient } from '../../src/client.js';
-import { git, makeRepo, REPO_ROOT, run, startTestEnv, startTestServer, tempDir, testConfig, waitFor, type TestEnv, type TestServer } from '../support/harness.js';
+import { agentWorkerEnv } from '../support/agent-env.js';
+import { startModelServer, type RecordedRequest } from '../support/model-server.js';
+import { git, historyText, makeRepo, REPO_ROOT, run, startTestEnv, startTestServer, tempDir, testConfig, waitFor, type TestEnv, type TestServer } from '../support/harness.js';
 
 const docker = async (...args: string[]) => (await run('docker', args)).stdout.trim();
 const containersOf = async (label: string) => (await docker('ps', '-aq', '--filter', `label=${label}`)).split('\n').filter(Boolean);
@@ -158,6 +160,40 @@ describe('runtime docker', () => {
       startTestEnv(server.address, { worker: { docker: true }, docker: { socket: '/tmp/no-docker-here.sock' } }),
       /no Docker engine answers at \/tmp\/no-docker-here\.sock/,
     );
+  });
+
+  it('runs the real Claude Code CLI from the image in a container, asks, and resumes its session with the answer', async () => {
+    const model = await startModelServer();
+    cleanups.push(() => model.close());
+    const apiKey = `sk-ant-docker-${Date.now()}`;
+    // network host: the scripted model server listens on the host's 127.0.0.1.
+    const cli = await startTestEnv(
+      server.address,
+      { worker: { docker: true }, docker: { poolSize: 1, network: 'host' }, agents: { 'claude-code': { model: 'claude-sonnet-4-5' } } },
+      agentWorkerEnv(model, apiKey),
+    );
+    cleanups.push(() => cli.stop());
+    model.script([
+      { ask: { question: 'Which greeting?', options: ['Hello', 'Howdy'] } },
+      (req: RecordedRequest) => ({ write: { path: 'greeting.txt', content: `${/=\\?"([^"\\]+)\\?"/.exec(JSON.stringify(req.body.messages?.at(-1)))?.[1] ?? 'no answer'}\n` } }),
+      { say: 'Done.' },
+    ]);
+    const repo = makeRepo();
+    const { jobId } = await cli.client.submit({
+      repo,
+      prompt: 'Write a greeting to greeting.txt; ask me which',
+      agent: { kind: 'claude-code' },
+      runtime: { kind: 'docker', env: ['ANTHROPIC_BASE_URL', 'ANTHROPIC_API_KEY', 'CLAUDE_CODE_MAX_RETRIES', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'] },
+      validate: [{ name: 'greeting', command: 'test -s greeting.txt' }],
+    });
+    await waitFor('the question', async () => (await cli.client.status(jobId)).status?.pendingQuestion ?? undefined);
+    await cli.client.answer(jobId, 'Howdy');
+    const result = await cli.client.result(jobId);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    assert.equal(git(repo, 'show', `drover/${jobId}:greeting.txt`), 'Howdy');
+    assert.match(logOf(cli.config, jobId), /resuming session [0-9a-f-]{36}/);
+    assert.ok(result.usage && result.usage.inputTokens > 0);
+    assert.ok(!historyText(await cli.client.handle(jobId).fetchHistory()).includes(apiKey), 'the key is not in the history');
   });
 
   it('a worker killed during a docker job: the next one removes the leftover containers and the job completes once', async () => {

@@ -37,12 +37,12 @@ describe('routing by backend', () => {
     const queue = `${plain.config.taskQueue}:claude-code`;
     const report = await waitFor('status to say no worker has the backend', async () => {
       const r = await plain.client.status(jobId);
-      return r.note?.includes('none polls') ? r : undefined;
+      return r.note?.includes('no worker polls it') ? r : undefined;
     });
     assert.equal(report.phase, 'preparing');
     assert.equal(report.status?.waitingFor, `a worker with the claude-code backend (task queue ${queue})`);
     const cli = await drover(plain.config, ['status', jobId]);
-    assert.match(cli.stdout, new RegExp(`note\\s+waiting for a worker with the claude-code backend: none polls task queue ${queue}`));
+    assert.match(cli.stdout, new RegExp(`note\\s+waiting for a worker with the claude-code backend \\(task queue ${queue}\\): no worker polls it`));
     assert.equal(existsSync(dataPaths(plain.config.dataDir).jobLog(jobId)), false, 'the worker without the backend did nothing for the job');
 
     capable = await startTestEnv(

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.js';
 import { lineSplitter } from '../line-splitter.js';
+import { watchdog } from '../watchdog.js';
 import type { ExecEnd, ExecResult, ExecSpec, Runtime } from '../runtime.js';
 import type { Engine } from './engine.js';
 import { AGENT_USER } from './image.js';
@@ -35,7 +36,6 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
       throw err;
     });
     let end: ExecEnd = 'exit';
-    let idleTimer: NodeJS.Timeout | undefined;
     let stopping: Promise<void> | undefined;
     const stop = (why: ExecEnd) => {
       if (end !== 'exit') return;
@@ -46,20 +46,11 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
         await signalAll('KILL');
       })();
     };
-    const armIdle = () => {
-      if (!spec.idleTimeoutMs) return;
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => stop('idle'), spec.idleTimeoutMs);
-    };
-    const hardTimer = spec.hardTimeoutMs ? setTimeout(() => stop('timeout'), spec.hardTimeoutMs) : undefined;
-    const onAbort = () => stop('cancelled');
-    if (spec.signal?.aborted) onAbort();
-    spec.signal?.addEventListener('abort', onAbort);
-    armIdle();
+    const dog = watchdog(spec, stop);
     for (const [name, stream] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
       const split = lineSplitter((line) => spec.onLine?.(name, line));
       stream.on('data', (chunk: Buffer) => {
-        armIdle();
+        dog.touch();
         split.push(chunk);
       });
       stream.on('end', () => split.end());
@@ -76,9 +67,7 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
       })(),
     ]);
     ended = true;
-    clearTimeout(idleTimer);
-    clearTimeout(hardTimer);
-    spec.signal?.removeEventListener('abort', onAbort);
+    dog.dispose();
     if (stopping) await Promise.race([stopping, delay(END_WAIT_MS)]);
     if (end === 'exit' && !(await engine.isRunning(container))) {
       throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} stopped during the run (killed from outside?)`);
