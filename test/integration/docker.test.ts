@@ -117,7 +117,7 @@ describe('runtime docker', () => {
     assert.equal(attempts.length, 0, 'not retried');
   });
 
-  it('removes the container within 5 s of a cancel during the agent run, and the worktree too', async () => {
+  it('removes the container within 5 s of a cancel during the agent run, and the worktree too', async (t) => {
     const { jobId } = await env.client.submit(dockerJob(makeRepo(), 'echo working...; sleep 600'));
     await waitFor('the agent to run', () => (logOf(env.config, jobId).includes('working...') ? true : undefined));
     const container = containerOf(env.config, jobId);
@@ -133,6 +133,7 @@ describe('runtime docker', () => {
     await waitFor('the job container to be gone', async () => (!(await docker('ps', '-aq', '--no-trunc')).includes(container!) ? true : undefined), 5_000);
     const goneMs = Date.now() - cancelled;
     assert.ok(goneMs < 5_000, `container gone ${goneMs} ms after the cancel`);
+    t.diagnostic(`container gone ${goneMs} ms after the cancel request`);
     assert.ok(worktree && !existsSync(worktree), 'the worktree is removed');
     assert.equal((await env.client.status(jobId)).execution, 'CANCELLED');
   });
@@ -149,6 +150,16 @@ describe('runtime docker', () => {
     assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
     assert.equal(git(repo, 'show', `drover/${jobId}:result.txt`), 'done');
     assert.match(logOf(env.config, jobId), /made container [0-9a-f]{12} for the job: its container was gone/);
+  });
+
+  it('fails a job whose image is missing at once, with a typed error naming the image', async () => {
+    const { jobId } = await env.client.submit(dockerJob(makeRepo(), 'true', { runtime: { kind: 'docker', image: 'drover-agent:no-such-tag', env: [] } }));
+    const report = await waitFor('the job to end', async () => {
+      const r = await env.client.status(jobId);
+      return r.execution === 'RUNNING' ? undefined : r;
+    });
+    assert.equal(report.failure?.type, 'DockerImageMissing');
+    assert.match(report.failure?.message ?? '', /image drover-agent:no-such-tag is not on this Docker engine/);
   });
 
   it('gives a clear, typed error at worker start when the image is missing or no engine answers', async () => {
@@ -205,8 +216,10 @@ describe('runtime docker', () => {
     cleanups.push(async () => first.kill('SIGKILL'));
     const agent = `if [ -f .drover-ran ]; then echo rerun >> runs.txt; echo done > result.txt; exit 0; fi; touch .drover-ran; echo first >> runs.txt; echo working...; sleep 600`;
     const repo = makeRepo();
-    const { jobId } = await client.submit(dockerJob(repo, agent, { timeouts: { heartbeat: '3s' } }));
+    // No runtime in the job: the worker's default (DROVER_RUNTIME=docker) puts it in a container.
+    const { jobId } = await client.submit({ repo, prompt: 'Survive a crash', agent: { kind: 'command', command: agent }, timeouts: { heartbeat: '3s' } });
     await waitFor('the agent to run', () => (logOf(config, jobId).includes('working...') ? true : undefined));
+    assert.match(logOf(config, jobId), /in container [0-9a-f]{12}/, 'the worker default put the job in a container');
     const leftovers = await containersOf('drover.worker=box-docker');
     assert.ok(leftovers.length >= 1);
     first.kill('SIGKILL');
