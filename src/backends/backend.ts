@@ -93,6 +93,9 @@ export function jsonLine(line: string): Record<string, any> | undefined {
   }
 }
 
+/** A token or turn count from CLI output: a whole number, 0 when absent or odd. */
+export const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : 0);
+
 export const clip = (text: string, max = 300): string => {
   const one = text.replace(/\s+/g, ' ').trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;

@@ -1,5 +1,5 @@
 import type { ClaudeCodeAgent } from '../shared/schemas.js';
-import { clip, jsonLine, modelFailureType, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
+import { clip, jsonLine, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
 
 const ASK_TOOL = 'AskUserQuestion';
 const ASK_HOOK = 'drover-ask';
@@ -194,5 +194,3 @@ function questionText(input: AskInput): string {
   });
   return lines.join('\n').trim() || 'The agent asked a question without text.';
 }
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : 0);

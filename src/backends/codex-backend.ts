@@ -1,5 +1,5 @@
 import type { CodexAgent } from '../shared/schemas.js';
-import { clip, jsonLine, modelFailureType, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
+import { clip, jsonLine, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
 
 /**
  * `codex exec --json`: the prompt goes in on stdin, which is then closed (an open stdin makes codex wait for
@@ -107,5 +107,3 @@ function itemEvents(item: Record<string, any>): AgentEvent[] {
       return [];
   }
 }
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : 0);

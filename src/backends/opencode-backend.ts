@@ -1,5 +1,5 @@
 import type { OpenCodeAgent } from '../shared/schemas.js';
-import { clip, jsonLine, modelFailureType, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
+import { clip, jsonLine, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
 
 /**
  * `opencode run --format json`. Without --auto (worker setting autoApprove) OpenCode rejects every permission
@@ -106,5 +106,3 @@ function toolEvent(part: Record<string, any>): AgentEvent {
   if (tool === 'bash') return { type: 'command', text: clip(`$ ${input.command ?? ''}`) };
   return { type: 'tool_use', text: clip(`${tool} ${state.title ?? JSON.stringify(input)}`) };
 }
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : 0);
