@@ -1,4 +1,4 @@
-/** Where agent and validation processes run. Runtimes own processes (and later containers); nothing else spawns. */
+/** Where agent and validation processes run: on the host or in a job's container. Runtimes own processes and containers; nothing else spawns. */
 export interface ExecSpec {
   argv: readonly string[];
   cwd: string;

@@ -36,6 +36,21 @@ describe('loadConfig', () => {
     assert.equal(c.temporal.namespace, 'ns');
     assert.equal(c.taskQueue, 'q');
   });
+  it('reads agent backends and docker settings from the file, and the worker switches from the environment', () => {
+    const path = file('agents: {claude-code: {model: m1, allowedTools: [Bash]}, codex: {bypassSandbox: true}}\ndocker: {poolSize: 3, network: host}\nworker: {runtime: host, backends: [codex]}\n');
+    const c = loadConfig({ file: path, env: { ...env, DROVER_BACKENDS: 'claude-code, command', DROVER_RUNTIME: 'docker', DROVER_DOCKER: 'off' } });
+    assert.equal(c.agents['claude-code'].model, 'm1');
+    assert.equal(c.agents['claude-code'].permissionMode, 'acceptEdits');
+    assert.equal(c.agents['claude-code'].onPermissionRequest, 'deny');
+    assert.equal(c.agents.codex.bypassSandbox, true);
+    assert.equal(c.agents.opencode.autoApprove, false);
+    assert.deepEqual([c.docker.poolSize, c.docker.network, c.docker.memory], [3, 'host', '4g']);
+    assert.deepEqual(c.worker.backends, ['claude-code', 'command']);
+    assert.equal(c.worker.runtime, 'docker');
+    assert.equal(c.worker.docker, false);
+    assert.throws(() => loadConfig({ env: { ...env, DROVER_BACKENDS: 'gpt-agent' } }), /worker\.backends\.0/);
+  });
+
   it('gives one-line errors for typos, bad types, bad YAML and a missing file', () => {
     const cases: [string, RegExp][] = [
       [file('taskQeue: x\n'), /Unrecognized key.*taskQeue/],
