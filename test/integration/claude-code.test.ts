@@ -77,7 +77,13 @@ describe('claude-code backend (real CLI)', () => {
     assert.match(logs.stdout, /✎ Write .*greeting\.txt/);
     assert.match(logs.stdout, /Σ 2 turns/);
     const raw = await drover(env.config, ['logs', jobId, '--json']);
-    assert.ok(raw.stdout.split('\n').some((l) => l.includes('"type\\":\\"result\\"') || l.includes('\\"type\\":\\"result\\"')), 'raw CLI events are kept');
+    const rawTypes = raw.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { source: string; text: string })
+      .filter((e) => e.source === 'agent' && e.text.startsWith('{'))
+      .map((e) => (JSON.parse(e.text) as { type: string }).type);
+    assert.ok(rawTypes.includes('system') && rawTypes.includes('result'), `raw CLI events are kept: ${rawTypes.join(',')}`);
     await assertNoSecret(jobId);
   });
 
