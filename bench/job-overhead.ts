@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DroverClient } from '../src/client.js';
 import { DroverConfig } from '../src/config/schema.js';
-import * as drgit from '../src/git/git.js';
+import { gitFor } from '../src/git/git-for-config.js';
 import type { JobResult } from '../src/shared/schemas.js';
 import { ensureTemporalCli } from '../src/temporal/cli-binary.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
@@ -279,35 +279,41 @@ async function resetOrigin(origin: string): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The raw-git baseline: the git commands Drover's activities run (src/git/git.ts via src/activities/workspace.ts
-// and commit.ts), in the same order and under the same kind of per-mirror FIFO lock (prepare, commit and
-// cleanup each take it), without Temporal, simple-git, job logs or process scans. If those activities change,
-// change this to match.
+// and commit.ts), in the same order and with the per-mirror FIFO lock around the fetch (the only step that
+// takes it), without Temporal, simple-git, job logs or process scans. If those activities change, change this
+// to match.
 
 const baselineLock = keyLock();
 
 async function ensureBaselineMirror(origin: string, mirror: string): Promise<void> {
   if (existsSync(mirror)) return;
-  await git('/', 'clone', '--bare', '--quiet', '--', origin, mirror);
-  await git(mirror, 'config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*');
-  await git(mirror, 'config', '--add', 'remote.origin.fetch', '+refs/tags/*:refs/tags/*');
-  mkdirSync(join(mirror, 'info'), { recursive: true });
-  writeFileSync(join(mirror, 'info', 'exclude'), '/.drover/\n');
+  await git('/', 'init', '--quiet', '--bare', mirror);
+  await gitFetch(origin, mirror);
 }
 
-/** fetch x2 + rev-parse + worktree prune/add, as in syncMirror + resolveBase + addWorktree. Returns the base sha. */
-async function gitPrepare(mirror: string, worktree: string, branch: string): Promise<string> {
-  await git(mirror, 'fetch', '--quiet', '--prune', 'origin', '+HEAD:refs/drover/origin-head');
-  await git(mirror, 'fetch', '--quiet', '--prune', 'origin');
+const gitFetch = (origin: string, mirror: string) =>
+  git(mirror, 'fetch', '--quiet', '--prune', '--no-write-fetch-head', '--', origin, '+HEAD:refs/drover/origin-head', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*');
+
+/** A job git directory as createJobRepo writes it, and the checkout. */
+async function gitCheckout(mirror: string, gitdir: string, worktree: string, branch: string, sha: string): Promise<void> {
+  mkdirSync(join(gitdir, 'objects', 'info'), { recursive: true });
+  mkdirSync(join(gitdir, 'refs', 'heads', 'bench'), { recursive: true });
+  mkdirSync(join(gitdir, 'info'), { recursive: true });
+  writeFileSync(join(gitdir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
+  writeFileSync(join(gitdir, 'HEAD'), `ref: refs/heads/${branch}\n`);
+  writeFileSync(join(gitdir, 'refs', 'heads', ...branch.split('/')), `${sha}\n`);
+  writeFileSync(join(gitdir, 'objects', 'info', 'alternates'), `${join(mirror, 'objects')}\n`);
+  writeFileSync(join(gitdir, 'info', 'exclude'), '/.drover/\n');
+  mkdirSync(worktree, { recursive: true });
+  await git(worktree, `--git-dir=${gitdir}`, `--work-tree=${worktree}`, 'read-tree', '-u', '--reset', sha);
+}
+
+/** fetch (under the lock) + rev-parse + git dir + read-tree, as in syncMirror + resolveBase + createJobRepo. */
+async function gitPrepare(origin: string, mirror: string, gitdir: string, worktree: string, branch: string): Promise<string> {
+  await baselineLock(mirror, () => gitFetch(origin, mirror));
   const sha = await git(mirror, 'rev-parse', '--verify', '--quiet', '--end-of-options', 'refs/drover/origin-head^{commit}');
-  await git(mirror, 'worktree', 'prune');
-  await git(mirror, 'worktree', 'add', '--quiet', '--force', '-B', branch, worktree, sha);
+  await gitCheckout(mirror, gitdir, worktree, branch, sha);
   return sha;
-}
-
-async function gitRemoveWorktree(mirror: string, worktree: string): Promise<void> {
-  await git(mirror, 'worktree', 'remove', '--force', worktree).catch(() => undefined);
-  await git(mirror, 'worktree', 'prune');
-  rmSync(worktree, { recursive: true, force: true });
 }
 
 /**
@@ -318,6 +324,7 @@ async function baselineJob(origin: string, mirror: string, worktreesDir: string,
   const id = `b-${randomBytes(5).toString('hex')}`;
   const branch = `bench/${id}`;
   const worktree = join(worktreesDir, id);
+  const gitdir = join(worktreesDir, `${id}.git`);
   const durationsMs: Record<string, number> = {};
   let mark = now();
   const phase = (name: string) => {
@@ -325,30 +332,29 @@ async function baselineJob(origin: string, mirror: string, worktreesDir: string,
     durationsMs[name] = round1(t - mark);
     mark = t;
   };
-  const base = await baselineLock(mirror, async () => {
-    await ensureBaselineMirror(origin, mirror);
-    return gitPrepare(mirror, worktree, branch);
-  });
+  await ensureBaselineMirror(origin, mirror);
+  const base = await gitPrepare(origin, mirror, gitdir, worktree, branch);
   phase('preparing');
   await run('bash', ['-c', AGENT_COMMAND[mode]], worktree);
   phase('running_agent');
-  // commitAll + pushBranch + changedFiles, under the mirror lock as in commitChanges
-  await baselineLock(mirror, async () => {
-    await git(worktree, 'rev-parse', 'HEAD');
-    await git(worktree, 'add', '-A');
-    const staged = await git(worktree, 'diff', '--cached', '--name-only', base);
-    if (staged !== '') {
-      await git(worktree, 'config', 'user.email').catch(() => '');
-      await git(worktree, 'commit', '--quiet', '--no-verify', '-m', PROMPT, '--trailer', `Drover-Job: ${id}`, '--trailer', 'Drover-Agent: command', '--trailer', `Drover-Base: ${base}`);
-      const commit = await git(worktree, 'rev-parse', 'HEAD');
-      await git(mirror, 'push', '--quiet', '--force', 'origin', `refs/heads/${branch}:refs/heads/${branch}`);
-      await git(worktree, 'diff', '--numstat', '-z', '--no-renames', base, commit);
-    } else if (mode === 'commit') {
-      throw new Error('baseline: the commit-mode agent changed nothing');
-    }
-  });
+  // commitJob + originBranch + pushCommit + changedFiles, as in commitChanges
+  const g = (...args: string[]) => git(worktree, `--git-dir=${gitdir}`, `--work-tree=${worktree}`, ...args);
+  await g('rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
+  await g('add', '-A');
+  const tree = await g('write-tree');
+  if (tree !== (await g('rev-parse', `${base}^{tree}`))) {
+    await g('config', 'user.email').catch(() => '');
+    const commit = await g('commit-tree', tree, '-p', base, '-m', PROMPT, '-m', `Drover-Job: ${id}\nDrover-Agent: command\nDrover-Base: ${base}`);
+    await g('update-ref', `refs/heads/${branch}`, commit, base);
+    await git(mirror, 'rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`).catch(() => '');
+    await g('push', '--quiet', `--force-with-lease=refs/heads/${branch}:`, '--', origin, `${commit}:refs/heads/${branch}`);
+    await g('diff', '--numstat', '-z', '--no-renames', base, commit);
+  } else if (mode === 'commit') {
+    throw new Error('baseline: the commit-mode agent changed nothing');
+  }
   phase('committing');
-  await baselineLock(mirror, () => gitRemoveWorktree(mirror, worktree));
+  rmSync(worktree, { recursive: true, force: true });
+  rmSync(gitdir, { recursive: true, force: true });
   phase('cleaning_up');
   return { durationsMs };
 }
@@ -550,6 +556,7 @@ async function main(): Promise<void> {
     workerId: `bench-${randomBytes(3).toString('hex')}`,
   });
   const config: DroverConfig = { ...parsed, dataDir: join(root, 'drover-data') };
+  const srcGit = gitFor(config);
   workerSettings = parsed.worker;
   const t1 = now();
   worker = await startWorker(config);
@@ -587,16 +594,17 @@ async function main(): Promise<void> {
       const id = `p-${randomBytes(5).toString('hex')}`;
       const wt = join(worktrees, id);
       const t = now();
+      const gitdir = `${wt}.git`;
       if (viaSrcGit) {
-        await drgit.syncMirror(repo.path, mirror, true);
-        const sha = await drgit.resolveBase(mirror, 'HEAD');
-        await drgit.addWorktree(mirror, wt, `bench/${id}`, sha);
+        await srcGit.syncMirror(repo.path, mirror, true, true, {});
+        const sha = await srcGit.resolveBase(mirror, 'HEAD', {});
+        await srcGit.createJobRepo({ mirror, repo: { gitdir, worktree: wt }, branch: `bench/${id}`, sha, exclude: ['/.drover/'] }, {});
       } else {
-        await gitPrepare(mirror, wt, `bench/${id}`);
+        await gitPrepare(repo.path, mirror, gitdir, wt, `bench/${id}`);
       }
       const ms = now() - t;
-      await gitRemoveWorktree(mirror, wt);
-      await git(mirror, 'branch', '-D', `bench/${id}`);
+      rmSync(wt, { recursive: true, force: true });
+      rmSync(gitdir, { recursive: true, force: true });
       return ms;
     };
     const clone = async (url: string): Promise<void> => {

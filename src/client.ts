@@ -13,7 +13,9 @@ import {
 import type { DroverConfig } from './config/schema.js';
 import { dataPaths } from './config/paths.js';
 import { oneLine } from './config/load.js';
-import { isGitRepo } from './git/git.js';
+import { gitFor } from './git/git-for-config.js';
+import { checkRepoAllowed, checkRuntimeEnv, policyFrom } from './config/policy.js';
+import { isLocalRepo } from './shared/repo-location.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
 import { repoSlug } from './shared/ids.js';
 import proto from '@temporalio/proto';
@@ -82,7 +84,7 @@ export class DroverClient {
 
   /** Validates the job at the edge (schema, repo, refs) and starts its workflow. Nothing starts on bad input. */
   async submit(spec: JobSpecInput): Promise<{ jobId: string; uiUrl: string; input: JobInput }> {
-    const input = await prepareJob(spec);
+    const input = await prepareJob(spec, this.config);
     try {
       await this.client.workflow.start<typeof agentJobWorkflow>(WORKFLOW_TYPE, {
         workflowId: input.id,
@@ -230,17 +232,23 @@ export class DroverClient {
   }
 }
 
-/** Parses a job spec, resolves a local repo path and checks it, and gives the job an id. */
-export async function prepareJob(spec: JobSpecInput): Promise<JobInput> {
+/**
+ * Parses a job spec, resolves a local repo path and checks it, applies the config's policy (repos.allow,
+ * git.protocols, docker.envAllow) as a worker would, and gives the job an id.
+ */
+export async function prepareJob(spec: JobSpecInput, config: Pick<DroverConfig, 'repos' | 'git' | 'docker'>): Promise<JobInput> {
   const parsed = JobSpec.safeParse(spec);
   if (!parsed.success) throw new AppError('InvalidInput', `invalid job: ${oneLine(parsed.error)}`);
   const job = parsed.data;
   let repo = job.repo;
   if (isLocalRepo(repo)) {
-    repo = resolve(repo.replace(/^file:\/\//, ''));
+    repo = resolve(repo.replace(/^file:\/\//i, ''));
     if (!existsSync(repo) || !statSync(repo).isDirectory()) throw new AppError('RepoNotFound', `repository path does not exist: ${repo}`);
-    if (!(await isGitRepo(repo))) throw new AppError('RepoNotFound', `not a git repository: ${repo}`);
+    if (!(await gitFor(config).isGitRepo(repo))) throw new AppError('RepoNotFound', `not a git repository: ${repo}`);
   }
+  const policy = policyFrom(config);
+  checkRepoAllowed(repo, policy);
+  if (job.runtime?.kind === 'docker') checkRuntimeEnv(job.runtime.env, policy);
   return { ...job, repo, id: job.id ?? newJobId() };
 }
 
@@ -249,7 +257,6 @@ export function newJobId(now = new Date()): string {
   return `job-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
-const isLocalRepo = (repo: string) => repo.startsWith('file://') || (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[^/]+@[^/]+:/.test(repo));
 const quote = (s: string) => s.replace(/'/g, "\\'");
 const TERMINAL_PHASES = new Set<string>(['succeeded', 'failed', 'no_changes', 'cancelled']);
 const firstLine = (s: string, max: number) => {

@@ -15,6 +15,8 @@ import { setUpDocker, type DockerSetup } from './worker-docker.js';
 import { AppError } from './shared/errors.js';
 import { resolveWorkerId } from './worker-id.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { gitFor } from './git/git-for-config.js';
+import { policyFrom } from './config/policy.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -85,6 +87,8 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
     workerId,
     hostQueue,
     runtime,
+    git: gitFor(config),
+    policy: policyFrom(config),
     baseEnv,
     maxConcurrentAgents: config.worker.maxConcurrentAgents,
     agents: config.agents,

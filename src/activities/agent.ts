@@ -1,8 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { z } from 'zod';
 import { backendFor } from '../backends/registry.js';
 import { durationMs } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
@@ -10,25 +7,25 @@ import { AgentHeartbeat, type QA, type RunAgentInput, type RunAgentOutput } from
 import type { ActivityContext } from './deps.js';
 import { createSemaphore } from './semaphore.js';
 import { keepHeartbeating } from './heartbeat.js';
-import { openJobLog } from './job-log.js';
-import { DROVER_DIR, processTag, requireWorktree } from './workspace.js';
+import type { JobLog } from './job-log.js';
+import { processTag, requireJobRepo } from './workspace.js';
 import { placementFor } from './placement.js';
-import { chownTree } from '../runtimes/docker/pool.js';
+import { takeQuestion, writeRunFiles } from './run-files.js';
 
-const QuestionFile = z.object({ question: z.string().trim().min(1).max(4_000) });
 const SUMMARY_LIMIT = 200;
+const QUESTION_LIMIT = 4_000;
 const SPAWN_ERRORS = new Set(['ENOENT', 'EACCES', 'ENOTDIR']);
 
 export function createAgentActivities(deps: ActivityContext) {
   const agents = createSemaphore(deps.maxConcurrentAgents);
   return {
     /**
-     * Runs the agent once in the worktree. It either finishes, or asks a person by writing
-     * .drover/question.json and exiting 0; the workflow then waits for the answer and runs it again.
+     * Runs the agent once in the worktree. It either finishes, or asks a person by writing its question file
+     * and exiting 0; the workflow then waits for the answer and runs it again.
      */
     async runAgent(input: RunAgentInput): Promise<RunAgentOutput> {
-      const log = openJobLog(deps.paths.jobLog(input.jobId));
-      await requireWorktree(input.worktree);
+      const log = deps.jobLog(input.jobId);
+      requireJobRepo(deps, input.jobId, input.worktree);
       const ctx = Context.current();
       // Waiting for a free agent slot happens here, heartbeating, rather than in the task queue, where a
       // long wait would look like a dead worker.
@@ -47,26 +44,25 @@ export function createAgentActivities(deps: ActivityContext) {
     },
   };
 
-  async function runOnce(input: RunAgentInput, log: ReturnType<typeof openJobLog>): Promise<RunAgentOutput> {
-    const files = await writeRunFiles(input);
+  async function runOnce(input: RunAgentInput, log: JobLog): Promise<RunAgentOutput> {
+    const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
+    const prompt = fullPrompt(input.prompt, input.questions, input.feedback);
+    const droverEnv = await writeRunFiles(place.runDir, input, prompt);
     const backend = backendFor(input.agent);
     const settings = deps.agents[input.agent.kind];
     const ctx = Context.current();
-    const plan = planRun(input, files.prompt, backend.capabilities.resume, ctx.info.attempt, ctx.info.heartbeatDetails);
+    const plan = planRun(input, prompt, backend.capabilities.resume, ctx.info.attempt, ctx.info.heartbeatDetails);
     const run = backend.start({
       agent: input.agent,
       settings: settings as never,
       prompt: plan.prompt,
       worktree: input.worktree,
-      droverEnv: files.env,
+      droverEnv,
       ...(plan.resume ? { resume: plan.resume } : {}),
       ...(plan.nativeAnswer ? { nativeAnswer: plan.nativeAnswer } : {}),
     });
     const { invocation } = run;
 
-    const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
-    // In a container the agent is another user: it must be able to write its question file.
-    if (place.runtime.kind === 'docker') chownTree(join(input.worktree, DROVER_DIR));
     const tag = processTag(input.jobId);
     // A first attempt in a container has nothing to clean up (the container is the job's); on the host
     // another attempt's orphans may share nothing but the tag, so look every time.
@@ -160,7 +156,8 @@ export function createAgentActivities(deps: ActivityContext) {
     if (verdict?.outcome === 'failed') throw new AppError(verdict.type, `${verdict.message}; see drover logs ${input.jobId}`);
     if (verdict?.outcome === 'question') {
       log({ source: 'drover', type: 'question', text: verdict.question });
-      return { outcome: 'question', question: verdict.question.slice(0, 4_000), native: true, exitCode: result.exitCode ?? 0, ...common };
+      // Redacted before it is cut: a secret cut in half would no longer be recognized.
+      return { outcome: 'question', question: deps.redact(verdict.question).slice(0, QUESTION_LIMIT), native: true, exitCode: result.exitCode ?? 0, ...common };
     }
     if (!verdict) {
       if (result.exitCode === 126 || result.exitCode === 127) {
@@ -171,7 +168,7 @@ export function createAgentActivities(deps: ActivityContext) {
       }
     }
 
-    const question = await takeQuestion(files.questionFile);
+    const question = await takeQuestion(place.runDir, input.worktree);
     if (question) log({ source: 'drover', type: 'question', text: question });
     return {
       outcome: question ? 'question' : 'done',
@@ -231,34 +228,6 @@ function followUp(input: RunAgentInput): string {
   return 'Continue the task.\n';
 }
 
-/** Writes the prompt (and the latest answer and feedback) where the agent can read them. */
-async function writeRunFiles(input: RunAgentInput) {
-  const dir = join(input.worktree, DROVER_DIR);
-  await mkdir(dir, { recursive: true });
-  const questionFile = join(dir, 'question.json');
-  await rm(questionFile, { force: true });
-  const prompt = fullPrompt(input.prompt, input.questions, input.feedback);
-  const promptFile = join(dir, 'prompt.md');
-  await writeFile(promptFile, prompt);
-  const env: Record<string, string> = {
-    DROVER_PROMPT_FILE: promptFile,
-    DROVER_QUESTION_FILE: questionFile,
-    DROVER_WORKTREE: input.worktree,
-    DROVER_REVISION: String(input.revision),
-  };
-  const last = input.questions.at(-1);
-  if (last) {
-    env.DROVER_ANSWER_FILE = join(dir, 'answer.md');
-    env.DROVER_QUESTION = last.question;
-    await writeFile(env.DROVER_ANSWER_FILE, last.answer);
-  }
-  if (input.feedback) {
-    env.DROVER_FEEDBACK_FILE = join(dir, 'feedback.md');
-    await writeFile(env.DROVER_FEEDBACK_FILE, input.feedback);
-  }
-  return { prompt, env, questionFile };
-}
-
 export function fullPrompt(prompt: string, questions: QA[], feedback?: string): string {
   const parts = [prompt.trim()];
   if (questions.length > 0) {
@@ -266,19 +235,4 @@ export function fullPrompt(prompt: string, questions: QA[], feedback?: string): 
   }
   if (feedback) parts.push('## Feedback on your previous attempt', feedback);
   return `${parts.join('\n\n')}\n`;
-}
-
-async function takeQuestion(file: string): Promise<string | undefined> {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  await rm(file, { force: true });
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new AppError('AgentProtocolError', `${DROVER_DIR}/question.json is not JSON`);
-  }
-  const parsed = QuestionFile.safeParse(json);
-  if (!parsed.success) throw new AppError('AgentProtocolError', `${DROVER_DIR}/question.json needs {"question": "..."}`);
-  return parsed.data.question;
 }

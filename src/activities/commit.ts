@@ -1,33 +1,41 @@
-import * as git from '../git/git.js';
 import type { CommitInput, CommitOutput } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
-import { requireWorktree } from './workspace.js';
+import { jobCall, repoSource, requireJobRepo } from './workspace.js';
 import { withHeartbeat } from './heartbeat.js';
-import { openJobLog } from './job-log.js';
 
 export function createCommitActivities(deps: ActivityContext) {
   return {
-    /** Commits with provenance trailers and publishes the branch to the origin. Nothing changed: no commit. */
+    /**
+     * Commits the worktree on the job branch (parent: the job's base) with provenance trailers and pushes
+     * exactly that commit to the origin. Nothing changed: no commit.
+     */
     async commitChanges(input: CommitInput): Promise<CommitOutput> {
-      const log = openJobLog(deps.paths.jobLog(input.jobId));
-      await requireWorktree(input.worktree);
-      const mirror = deps.paths.mirror(input.repo);
-      return withHeartbeat(() => deps.lockMirror(mirror, async () => {
-        const commit = await git.commitAll({
-          worktree: input.worktree,
-          base: input.baseCommit,
-          message: input.message,
-          trailers: { 'Drover-Job': input.jobId, 'Drover-Agent': input.agentKind, 'Drover-Base': input.baseCommit },
-        });
+      const log = deps.jobLog(input.jobId);
+      const repo = requireJobRepo(deps, input.jobId, input.worktree);
+      const call = jobCall(input.jobId);
+      return withHeartbeat(async () => {
+        const commit = await deps.git.commitJob(
+          {
+            repo,
+            branch: input.branch,
+            base: input.baseCommit,
+            message: input.message,
+            trailers: { 'Drover-Job': input.jobId, 'Drover-Agent': input.agentKind, 'Drover-Base': input.baseCommit },
+          },
+          call,
+        );
         if (!commit) {
           log({ source: 'git', text: 'no changes; nothing committed' });
           return { commit: null, files: [], filesTruncated: 0 };
         }
-        await git.pushBranch(mirror, input.branch);
-        const { files, truncated } = await git.changedFiles(input.worktree, input.baseCommit, commit);
+        // The lease: the origin's branch must still be where this worker's mirror last saw it (or absent).
+        const expected = await deps.git.originBranch(deps.paths.mirror(input.repo), input.branch, call);
+        const { url, local } = repoSource(input.repo);
+        await deps.git.pushCommit({ gitdir: repo.gitdir, url, local, branch: input.branch, sha: commit, expected }, call);
+        const { files, truncated } = await deps.git.changedFiles(repo.gitdir, input.baseCommit, commit, call);
         log({ source: 'git', text: `committed ${commit} on ${input.branch} (${files.length + truncated} files)` });
         return { commit, files, filesTruncated: truncated };
-      }));
+      });
     },
   };
 }

@@ -1,7 +1,10 @@
 import type { DataPaths } from '../config/paths.js';
+import type { JobPolicy } from '../config/policy.js';
 import type { AgentsConfig } from '../config/schema.js';
+import type { Git } from '../git/git.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { DockerPool } from '../runtimes/docker/pool.js';
+import type { JobLog } from './job-log.js';
 import type { Redact } from './redact.js';
 
 export interface ActivityDeps {
@@ -11,6 +14,10 @@ export interface ActivityDeps {
   hostQueue: string;
   /** The host runtime. */
   runtime: Runtime;
+  /** Git, bounded by the worker's timeouts and protocols. */
+  git: Git;
+  /** What this worker lets a job name: repositories, protocols, container variables. */
+  policy: JobPolicy;
   /** The worker's environment, passed on to agents (credentials live here, never in the job). */
   baseEnv: Record<string, string>;
   /** How many agents may run at once on this worker. */
@@ -26,6 +33,8 @@ export interface ActivityDeps {
 /** What the activity factories share: deps plus per-worker helpers. */
 export interface ActivityContext extends ActivityDeps {
   redact: Redact;
-  /** Serializes git work on one mirror inside this worker. */
-  lockMirror: <T>(mirror: string, work: () => Promise<T>) => Promise<T>;
+  /** The job's log on disk, redacted. */
+  jobLog: (jobId: string) => JobLog;
+  /** Serializes fetches into one mirror inside this worker; a waiter gives up when its signal aborts. */
+  lockMirror: <T>(mirror: string, work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 }

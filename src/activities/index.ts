@@ -1,6 +1,7 @@
 import { createAgentActivities } from './agent.js';
 import { createCommitActivities } from './commit.js';
 import type { ActivityContext, ActivityDeps } from './deps.js';
+import { openJobLog } from './job-log.js';
 import { createKeyLock } from './key-lock.js';
 import { createRedactor } from './redact.js';
 import { failuresMapped } from './to-failure.js';
@@ -9,7 +10,13 @@ import { createWorkspaceActivities } from './workspace.js';
 
 /** Activity names are wire names (they are in every history): renaming one breaks running jobs. */
 export function createActivities(deps: ActivityDeps) {
-  const ctx: ActivityContext = { ...deps, redact: createRedactor(deps.baseEnv), lockMirror: createKeyLock() };
+  const redact = createRedactor(deps.baseEnv);
+  const ctx: ActivityContext = {
+    ...deps,
+    redact,
+    jobLog: (jobId) => openJobLog(deps.paths.jobLog(jobId), redact),
+    lockMirror: createKeyLock(),
+  };
   return failuresMapped(
     {
       ...createWorkspaceActivities(ctx),

@@ -1,16 +1,16 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chownTree } from '../runtimes/docker/pool.js';
 import type { Runtime } from '../runtimes/runtime.js';
+import { checkRuntimeEnv } from '../config/policy.js';
 import { AppError } from '../shared/errors.js';
 import type { RuntimeSpec } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
-import { openJobLog } from './job-log.js';
 
-/** Where a job's processes run, and the environment they get there. */
+/** Where a job's processes run, the environment they get there, and where their run files are. */
 export interface Placement {
   runtime: Runtime;
   env(extra?: Record<string, string>): Record<string, string>;
+  /** The run directory (prompt, answer, feedback, ask/question.json), at the same path for the worker and the agent. */
+  runDir: string;
 }
 
 /** The runtime a job gets on this worker: the one it names, else the worker's default. */
@@ -19,23 +19,29 @@ export function resolveRuntime(deps: ActivityContext, spec: RuntimeSpec | undefi
 }
 
 /**
+ * A container job's run files sit in its slot directory, the one host directory its container sees (beside
+ * the worktree, in a directory the agent cannot write); a host job's under the job's directory.
+ */
+export function runDirFor(deps: ActivityContext, jobId: string, worktree: string, spec: RuntimeSpec | undefined): string {
+  return spec?.kind === 'docker' ? join(dirname(worktree), '.run') : deps.paths.jobRunDir(jobId);
+}
+
+/**
  * On the host a process gets the worker's whole environment. In a container it gets only the variables the
  * job names (their values from the worker's environment and env files): the container is the boundary.
  */
 export async function placementFor(deps: ActivityContext, jobId: string, worktree: string, spec: RuntimeSpec | undefined): Promise<Placement> {
-  if (!spec || spec.kind === 'host') return { runtime: deps.runtime, env: (extra = {}) => ({ ...deps.baseEnv, ...extra }) };
+  const runDir = runDirFor(deps, jobId, worktree, spec);
+  if (!spec || spec.kind === 'host') return { runtime: deps.runtime, env: (extra = {}) => ({ ...deps.baseEnv, ...extra }), runDir };
+  checkRuntimeEnv(spec.env, deps.policy);
   const pool = requireDocker(deps);
   const { runtime, made } = await pool.runtimeFor(jobId, worktree, spec.image);
-  if (made) openJobLog(deps.paths.jobLog(jobId))({ source: 'drover', text: `made container ${made.slice(0, 12)} for the job: its container was gone` });
+  if (made) deps.jobLog(jobId)({ source: 'drover', text: `made container ${made.slice(0, 12)} for the job: its container was gone` });
   const named = Object.fromEntries(spec.env.flatMap((name) => (deps.baseEnv[name] === undefined ? [] : [[name, deps.baseEnv[name]!]])));
   // The agent's home lives beside the worktree in the slot directory, not in the container: CLI sessions
   // survive a container that is replaced (killed, or a worker restart), so a retry can resume them.
   const home = join(dirname(worktree), '.home');
-  if (!existsSync(home)) {
-    mkdirSync(home, { recursive: true });
-    chownTree(home);
-  }
-  return { runtime, env: (extra = {}) => ({ ...named, HOME: home, ...extra }) };
+  return { runtime, env: (extra = {}) => ({ ...named, HOME: home, ...extra }), runDir };
 }
 
 export function requireDocker(deps: ActivityContext) {

@@ -1,4 +1,6 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { GitCancelled } from '../git/git.js';
 import { AppError, ERROR_POLICY } from '../shared/errors.js';
 import { redactDeep, type Redact } from './redact.js';
 
@@ -19,6 +21,14 @@ export function toFailure(err: unknown, redact: Redact = keep): Error {
   return ApplicationFailure.create({ type: 'Unexpected', message, nonRetryable: false });
 }
 
+function cancelled(): boolean {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false; // not inside an activity (unit tests)
+  }
+}
+
 /**
  * Wraps each activity so that every thrown error goes through toFailure and every result is redacted: both
  * end up in workflow history.
@@ -30,6 +40,8 @@ export function failuresMapped<T extends Record<string, (...args: never[]) => Pr
       try {
         return redactDeep(await fn(...args), redact);
       } catch (err) {
+        // Whatever broke while the activity was being cancelled (a killed git, an aborted wait) is the cancel.
+        if (err instanceof GitCancelled || cancelled()) throw new CancelledFailure('job cancelled');
         throw toFailure(err, redact);
       }
     };

@@ -1,15 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { CancelledFailure } from '@temporalio/common';
-import * as git from '../git/git.js';
 import { durationMs } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
 import { CriticVerdict, type CriticInput, type ValidateInput, type ValidationCheck } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
-import { requireWorktree } from './workspace.js';
-import { placementFor } from './placement.js';
+import type { JobLog } from './job-log.js';
+import { jobCall, processTag, requireJobRepo } from './workspace.js';
+import { placementFor, type Placement } from './placement.js';
 import { withHeartbeat } from './heartbeat.js';
-import { openJobLog } from './job-log.js';
 import { tailBuffer } from './tail-buffer.js';
 
 const OUTPUT_TAIL = 1_500;
@@ -20,10 +19,11 @@ export function createValidationActivities(deps: ActivityContext) {
   return {
     /** Runs every check in the worktree. A failing check is a result, not an error. */
     async runValidations(input: ValidateInput): Promise<ValidationCheck[]> {
-      const log = openJobLog(deps.paths.jobLog(input.jobId));
-      await requireWorktree(input.worktree);
+      const log = deps.jobLog(input.jobId);
+      requireJobRepo(deps, input.jobId, input.worktree);
       const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
       return withHeartbeat(async () => {
+        await killLeftovers(place, input.jobId, log);
         const checks: ValidationCheck[] = [];
         for (const step of input.steps) {
           const tail = tailBuffer(OUTPUT_TAIL);
@@ -34,8 +34,10 @@ export function createValidationActivities(deps: ActivityContext) {
             env: place.env(),
             signal: Context.current().cancellationSignal,
             hardTimeoutMs: durationMs(step.timeout),
+            tag: processTag(input.jobId),
             onLine: (stream, line) => {
-              tail.add(line);
+              // Redacted before the tail cuts it: half a secret would not be recognized later.
+              tail.add(deps.redact(line));
               log({ source: 'validate', stream, text: line, check: step.name });
             },
           });
@@ -50,11 +52,12 @@ export function createValidationActivities(deps: ActivityContext) {
 
     /** The critic gets the diff on stdin and prints {"approve": bool, "comments": "..."}. */
     async runCritic(input: CriticInput): Promise<CriticVerdict> {
-      const log = openJobLog(deps.paths.jobLog(input.jobId));
-      await requireWorktree(input.worktree);
+      const log = deps.jobLog(input.jobId);
+      const repo = requireJobRepo(deps, input.jobId, input.worktree);
       const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
       return withHeartbeat(async () => {
-        const diff = await git.stagedDiff(input.worktree, input.baseCommit);
+        await killLeftovers(place, input.jobId, log);
+        const diff = await deps.git.stagedDiff(repo, input.baseCommit, jobCall(input.jobId));
         const stdout: string[] = [];
         const r = await place.runtime.exec({
           argv: ['bash', '-c', input.critic.command],
@@ -63,8 +66,9 @@ export function createValidationActivities(deps: ActivityContext) {
           stdin: diff,
           signal: Context.current().cancellationSignal,
           hardTimeoutMs: durationMs(input.critic.timeout),
+          tag: processTag(input.jobId),
           onLine: (stream, line) => {
-            if (stream === 'stdout') stdout.push(line);
+            if (stream === 'stdout') stdout.push(deps.redact(line));
             log({ source: 'critic', stream, text: line });
           },
         });
@@ -76,6 +80,16 @@ export function createValidationActivities(deps: ActivityContext) {
       });
     },
   };
+}
+
+/**
+ * Checks and critics are the job's processes like the agent: what a crashed attempt left running is stopped
+ * before they run again. A first attempt in a container has nothing to stop (the container is the job's).
+ */
+async function killLeftovers(place: Placement, jobId: string, log: JobLog): Promise<void> {
+  if (place.runtime.kind !== 'host' && Context.current().info.attempt === 1) return;
+  const killed = await place.runtime.killTagged(processTag(jobId));
+  if (killed > 0) log({ source: 'drover', text: `killed ${killed} process(es) left by an earlier attempt` });
 }
 
 /** The verdict is the last stdout line that parses as one. */

@@ -1,82 +1,144 @@
-import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { chownTree } from '../runtimes/docker/pool.js';
-import * as git from '../git/git.js';
+import { Context } from '@temporalio/activity';
+import { existsSync, lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { checkRepoAllowed, checkRuntimeEnv } from '../config/policy.js';
+import type { GitCall, JobRepo } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
 import { branchFor } from '../shared/ids.js';
-import type { CleanupInput, PrepareWorkspaceInput, Workspace } from '../shared/schemas.js';
+import { isLocalRepo } from '../shared/repo-location.js';
+import type { CleanupInput, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import { requireDocker, resolveRuntime } from './placement.js';
-import { openJobLog } from './job-log.js';
+import { requireDocker, resolveRuntime, runDirFor } from './placement.js';
+import { LEGACY_DIR, makeRunDir } from './run-files.js';
 
-/** Agents talk to Drover through this directory in the worktree; it is never committed. */
-export const DROVER_DIR = '.drover';
+/** Never committed: the place agents used for run files before run directories. */
+const EXCLUDE = [`/${LEGACY_DIR}/`];
 
 export function createWorkspaceActivities(deps: ActivityContext) {
-  const { lockMirror } = deps;
-
   return {
-    /** Mirror (clone once, then fetch) and a worktree on drover/<job> at the resolved base. Idempotent. */
+    /**
+     * Mirror (made once, then fetched), the job's git directory and a checkout of the resolved base. Whatever
+     * it made is removed again when it fails or is cancelled. Idempotent.
+     */
     async prepareWorkspace(input: PrepareWorkspaceInput): Promise<Workspace> {
-      const log = openJobLog(deps.paths.jobLog(input.jobId));
-      const mirror = deps.paths.mirror(input.repo);
+      const log = deps.jobLog(input.jobId);
+      checkRepoAllowed(input.repo, deps.policy);
       const runtime = resolveRuntime(deps, input.runtime);
-      // A job in a container gets its worktree in the directory its container sees (a warm one if any).
-      const slot = runtime.kind === 'docker' ? await requireDocker(deps).claim(input.jobId, runtime.image) : undefined;
-      const worktree = slot ? join(slot.dir, input.jobId) : deps.paths.worktree(input.jobId);
-      const branch = branchFor(input.jobId);
-      if (isLocalPath(input.repo) && !existsSync(input.repo)) {
-        throw new AppError('RepoNotFound', `repository path does not exist: ${input.repo}`);
-      }
-      return withHeartbeat(() =>
-        lockMirror(mirror, async () => {
+      if (runtime.kind === 'docker') checkRuntimeEnv(runtime.env, deps.policy);
+      const source = repoSource(input.repo);
+      const call = jobCall(input.jobId);
+      const made: Made = { jobId: input.jobId, runtime };
+      return withHeartbeat(async () => {
+        try {
+          // A job in a container gets its worktree in the directory its container sees (a warm one if any).
+          const slot = runtime.kind === 'docker' ? await requireDocker(deps).claim(input.jobId, runtime.image) : undefined;
+          const worktree = slot ? join(slot.dir, input.jobId) : deps.paths.worktree(input.jobId);
+          const repo: JobRepo = { gitdir: deps.paths.jobGitDir(input.jobId), worktree };
+          const runDir = runDirFor(deps, input.jobId, worktree, runtime);
+          Object.assign(made, { worktree, runDir });
           log({ source: 'drover', text: `preparing worktree on ${deps.workerId}` });
-          await mkdir(dirname(mirror), { recursive: true });
-          await git.syncMirror(input.repo, mirror, existsSync(mirror));
-          await git.ensureExcluded(mirror, `/${DROVER_DIR}/`);
-          const baseCommit = await git.resolveBase(mirror, input.base);
-          if (existsSync(worktree)) {
-            await git.removeWorktree(mirror, worktree);
-            await rm(worktree, { recursive: true, force: true });
-          }
-          await mkdir(dirname(worktree), { recursive: true });
-          await git.addWorktree(mirror, worktree, branch, baseCommit);
-          if (slot) chownTree(worktree);
+          const mirror = deps.paths.mirror(input.repo);
+          mkdirSync(deps.paths.mirrors(), { recursive: true });
+          await deps.lockMirror(mirror, () => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, call), call.signal);
+          const baseCommit = await deps.git.resolveBase(mirror, input.base, call);
+          await removeJobFiles(deps, repo, runDir);
+          const branch = branchFor(input.jobId);
+          await deps.git.createJobRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE }, call);
+          makeLegacyDir(worktree);
+          // A host agent gets a repository of its own to run git in; a container cannot see the mirror's objects.
+          if (!slot) deps.git.createAgentRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE });
+          makeRunDir(runDir, slot ? requireDocker(deps).agentUid : undefined);
+          if (slot) requireDocker(deps).handToAgent(worktree);
           log({ source: 'git', text: `worktree ${worktree} on ${branch} at ${baseCommit}${slot ? ` in container ${slot.container.slice(0, 12)} (${slot.image})` : ''}` });
           return { hostQueue: deps.hostQueue, workerId: deps.workerId, worktree, branch, baseCommit, runtime };
-        }),
-      );
+        } catch (err) {
+          await undoPrepare(deps, made).catch((e: Error) => log({ source: 'drover', text: `could not remove what prepare made: ${e.message}` }));
+          throw err;
+        }
+      });
     },
 
     async cleanupWorkspace(input: CleanupInput): Promise<void> {
-      const mirror = deps.paths.mirror(input.repo);
-      await withHeartbeat(() =>
-        lockMirror(mirror, async () => {
-          // The agent may still be running (a cancelled workflow does not wait for it): stop it before
-          // its worktree disappears under it. A container goes as a whole.
-          if (input.runtime?.kind === 'docker') await requireDocker(deps).release(input.jobId);
-          else await deps.runtime.killTagged(processTag(input.jobId));
-          if (existsSync(mirror)) await git.removeWorktree(mirror, input.worktree, branchFor(input.jobId));
-          await rm(input.worktree, { recursive: true, force: true });
-          if (input.runtime?.kind === 'docker') requireDocker(deps).removeSlotDir(input.worktree);
-        }),
-      );
-      openJobLog(deps.paths.jobLog(input.jobId))({ source: 'drover', text: 'worktree removed' });
+      await withHeartbeat(() => removeJob(deps, { jobId: input.jobId, runtime: input.runtime, worktree: input.worktree }));
+      deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
     },
   };
 }
 
 export const processTag = (jobId: string) => `drover-job:${jobId}`;
 
-/** Every activity after prepareWorkspace needs the worktree; without it the job must start over elsewhere. */
-export async function requireWorktree(worktree: string): Promise<void> {
-  if (!(await git.isWorktree(worktree))) {
+/** A git call for one of the job's activities: cancelled with it, its processes tagged as the job's. */
+export function jobCall(jobId: string): GitCall {
+  return { signal: Context.current().cancellationSignal, tag: processTag(jobId) };
+}
+
+/** The job's repository as the worker keeps it, or WorkspaceLost: without it the job must start over elsewhere. */
+export function requireJobRepo(deps: ActivityContext, jobId: string, worktree: string): JobRepo {
+  const gitdir = deps.paths.jobGitDir(jobId);
+  const isDir = (p: string) => {
+    try {
+      return lstatSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  if (!isDir(worktree) || !existsSync(join(gitdir, 'HEAD'))) {
     throw new AppError('WorkspaceLost', `the worktree ${worktree} is gone from this worker; the job starts over`);
+  }
+  return { gitdir, worktree };
+}
+
+interface Made {
+  jobId: string;
+  runtime: RuntimeSpec;
+  worktree?: string;
+  runDir?: string;
+}
+
+async function undoPrepare(deps: ActivityContext, made: Made): Promise<void> {
+  if (made.worktree) await removeJob(deps, { jobId: made.jobId, runtime: made.runtime, worktree: made.worktree });
+  else if (made.runtime.kind === 'docker') await requireDocker(deps).release(made.jobId);
+}
+
+/** Stops the job's processes and container, and removes its worktree, git directory and run files. */
+async function removeJob(deps: ActivityContext, job: { jobId: string; runtime: RuntimeSpec | undefined; worktree: string }): Promise<void> {
+  // The agent may still be running (a cancelled workflow does not wait for it): stop it, its checks and its
+  // git before the worktree disappears under them. A container goes as a whole.
+  if (job.runtime?.kind === 'docker') await requireDocker(deps).release(job.jobId);
+  await deps.runtime.killTagged(processTag(job.jobId));
+  const runDir = runDirFor(deps, job.jobId, job.worktree, job.runtime);
+  await removeJobFiles(deps, { gitdir: deps.paths.jobGitDir(job.jobId), worktree: job.worktree }, runDir);
+  if (job.runtime?.kind === 'docker') requireDocker(deps).removeSlotDir(job.worktree);
+}
+
+async function removeJobFiles(deps: ActivityContext, repo: JobRepo, runDir: string): Promise<void> {
+  for (const path of [repo.worktree, repo.gitdir, runDir]) {
+    // Paths come from the workflow's input: remove only what lies in this worker's data dir.
+    if (!inside(deps.paths.root, path)) throw new AppError('Unexpected', `refusing to remove ${path}: not in the data dir ${deps.paths.root}`);
+    await rm(path, { recursive: true, force: true });
   }
 }
 
-function isLocalPath(repo: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[^/]+@[^/]+:/.test(repo);
+/** Agents that write .drover/question.json expect the directory; a repository's own .drover stays as it is. */
+function makeLegacyDir(worktree: string): void {
+  try {
+    mkdirSync(join(worktree, LEGACY_DIR));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
+
+/** Where git fetches from: a local repository by its real path (the one repos.allow was checked against). */
+export function repoSource(repo: string): { url: string; local: boolean } {
+  if (!isLocalRepo(repo)) return { url: repo, local: false };
+  const path = resolve(repo.replace(/^file:\/\//i, ''));
+  if (!existsSync(path)) throw new AppError('RepoNotFound', `repository path does not exist: ${path}`);
+  return { url: realpathSync(path), local: true };
+}
+
+const inside = (root: string, path: string) => {
+  const rel = relative(resolve(root), resolve(path));
+  return rel !== '' && !rel.startsWith('..') && !rel.startsWith('/');
+};

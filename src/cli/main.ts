@@ -15,7 +15,7 @@ import { registerWorker } from './commands/worker.js';
 
 const program = new Command('drover')
   .description('durable coding-agent jobs on Temporal')
-  .option('--config <file>', 'YAML config file (default: ./drover.yaml or ~/.config/drover/config.yaml; env DROVER_CONFIG)')
+  .option('--config <file>', 'YAML config file (default: ~/.config/drover/config.yaml; env DROVER_CONFIG)')
   .option('--address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS, default 127.0.0.1:7233)')
   .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")')
   .option('--task-queue <name>', 'shared job queue (env DROVER_TASK_QUEUE, default "drover")')

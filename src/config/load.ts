@@ -45,10 +45,13 @@ function fromEnv(env: NodeJS.ProcessEnv): DroverConfigInput {
   return out as DroverConfigInput;
 }
 
+/**
+ * Only the user's config directory, never the current directory: a cloned repository could otherwise point
+ * the CLI and the worker at another server or change the agents' settings.
+ */
 function defaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
-  const home = env.HOME ?? homedir();
-  const candidates = ['drover.yaml', join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'drover', 'config.yaml')];
-  return candidates.find((c) => existsSync(c));
+  const file = join(env.XDG_CONFIG_HOME ?? join(env.HOME ?? homedir(), '.config'), 'drover', 'config.yaml');
+  return existsSync(file) ? file : undefined;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {

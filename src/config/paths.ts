@@ -4,12 +4,20 @@ import { repoSlug } from '../shared/ids.js';
 
 /** The layout of Drover's data dir, shared by the worker (which writes) and the CLI (which reads logs). */
 export const dataPaths = (dataDir: string) => ({
+  root: dataDir,
+  mirrors: () => join(dataDir, 'mirrors'),
+  worktrees: () => join(dataDir, 'worktrees'),
+  jobs: () => join(dataDir, 'jobs'),
   mirror: (repo: string) => join(dataDir, 'mirrors', `${repoSlug(repo)}-${shortHash(repo)}.git`),
   worktree: (jobId: string) => join(dataDir, 'worktrees', jobId),
   /** Directories for container jobs: each warm container sees one, and a job's worktree is made in it. */
   dockerSlots: () => join(dataDir, 'docker-slots'),
   jobDir: (jobId: string) => join(dataDir, 'jobs', jobId),
   jobLog: (jobId: string) => join(dataDir, 'jobs', jobId, 'log.jsonl'),
+  /** The job's git directory: only the worker writes it, and no job can reach it. */
+  jobGitDir: (jobId: string) => join(dataDir, 'jobs', jobId, 'git'),
+  /** Run files of a job on the host runtime (a container job's are in its slot directory). */
+  jobRunDir: (jobId: string) => join(dataDir, 'jobs', jobId, 'run'),
   temporalDb: () => join(dataDir, 'temporal', 'dev.db'),
   workerIdFile: () => join(dataDir, 'worker-id'),
   /** Written by `drover dev`: its address and UI URL, so other commands link to the right UI. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Duration } from '../shared/schemas.js';
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 /** What every CLI backend shares; set per worker, never by a job. */
@@ -48,6 +49,10 @@ export const DockerConfig = z
     pids: z.number().int().min(16).max(1_000_000).default(1024),
     setup: z.array(z.string().min(1)).default([]).describe('commands run in every new container before it takes a job (warm-up hooks)'),
     socket: z.string().optional().describe('the engine socket (default: DOCKER_HOST or /var/run/docker.sock)'),
+    envAllow: z
+      .array(z.string().regex(/^[A-Za-z_*?][A-Za-z0-9_*?]*$/, 'must be a variable name or a glob such as ANTHROPIC_*'))
+      .default([])
+      .describe("variables a job may pass into its container with runtime.env (names or globs); none by default"),
   })
   .strict();
 export type DockerConfig = z.infer<typeof DockerConfig>;
@@ -61,6 +66,26 @@ export const AgentsConfig = z
   })
   .strict();
 export type AgentsConfig = z.infer<typeof AgentsConfig>;
+
+const GIT_PROTOCOLS = ['https', 'ssh', 'git', 'http'] as const;
+export const GitConfig = z
+  .object({
+    timeouts: z
+      .object({
+        clone: Duration.default('30m').describe('a first clone of a repository into the mirror'),
+        fetch: Duration.default('10m').describe('a fetch into the mirror'),
+        push: Duration.default('10m').describe('pushing the job branch'),
+        local: Duration.default('5m').describe('everything that stays on the worker (checkout, add, commit, diff)'),
+      })
+      .strict()
+      .default({ clone: '30m', fetch: '10m', push: '10m', local: '5m' }),
+    protocols: z
+      .array(z.enum(GIT_PROTOCOLS))
+      .default(['https', 'ssh', 'git'])
+      .describe('network protocols jobs may use; file is allowed for local repositories only'),
+  })
+  .strict();
+export type GitConfig = z.infer<typeof GitConfig>;
 
 /** Drover's configuration: YAML file < environment < command-line flags, validated once. */
 export const DroverConfig = z
@@ -95,6 +120,16 @@ export const DroverConfig = z
       .strict()
       .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', envFiles: [], runtime: 'host' }),
     docker: DockerConfig.default(DockerConfig.parse({})),
+    git: GitConfig.default(GitConfig.parse({})),
+    repos: z
+      .object({
+        allow: z
+          .array(z.string().min(1))
+          .optional()
+          .describe('globs of repository URLs and local paths jobs may name (default: any); * stays within a path segment, ** crosses them'),
+      })
+      .strict()
+      .default({}),
     agents: AgentsConfig.default(AgentsConfig.parse({})),
     dev: z
       .object({

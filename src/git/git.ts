@@ -1,173 +1,307 @@
-/** Every git operation Drover performs. The only module that imports simple-git. */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+/**
+ * Every git operation Drover performs. The only module that imports simple-git.
+ *
+ * Git here only ever reads configuration the worker wrote: each job has its own git directory outside its
+ * worktree (objects shared with the repository's mirror through alternates), every command names that
+ * directory and the work tree explicitly, hooks and fsmonitor are off, and whatever a job leaves in its
+ * worktree (a `.git` of its own included) is just content. Every command is bounded by a timeout, can be
+ * cancelled, never prompts, and may use only the protocols the worker enables.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleGit } from 'simple-git';
+import { killTaggedProcesses, TAG_ENV } from '../runtimes/process-tags.js';
 import { AppError } from '../shared/errors.js';
 import type { FileChange } from '../shared/schemas.js';
 
 const DROVER_IDENTITY = { name: 'Drover', email: 'drover@localhost' };
 const MAX_FILES = 200;
+/** Marks every process of one git call, so a timeout or cancel can stop its helpers too. */
+const CALL_ENV = 'DROVER_GIT_CALL';
+
+export type GitStep = 'clone' | 'fetch' | 'push' | 'local';
+
+export interface GitOptions {
+  /** Per kind of step, in ms. */
+  timeouts: Record<GitStep, number>;
+  /** Network protocols a repository may use (file is allowed for local repositories only). */
+  protocols: readonly string[];
+}
+
+/** One call's context: the activity's cancellation, and the job whose processes these are. */
+export interface GitCall {
+  signal?: AbortSignal;
+  /** The job's process tag, so the job's cleanup and the worker's sweep find stray git processes. */
+  tag?: string;
+}
+
+/** A job's repository as the worker keeps it: its own git directory, and the worktree the agent edits. */
+export interface JobRepo {
+  gitdir: string;
+  worktree: string;
+}
 
 /**
- * The worker's own GIT_* variables (GIT_SSH_COMMAND, GIT_ASKPASS, GIT_CONFIG_*) are trusted settings for
- * reaching private repositories; simple-git strips them unless allowed.
+ * The worker's own GIT_* variables (GIT_SSH_COMMAND, GIT_ASKPASS, GIT_CONFIG_*, GIT_SSL_CAINFO) are trusted
+ * settings for reaching private repositories; simple-git strips them unless allowed.
  */
 const WORKER_GIT_ENV = Object.keys(process.env).filter((k) => /^git_/i.test(k));
+/** They may name programs, which simple-git refuses unless told the values are trusted: they are the worker's. */
+const TRUSTED_ENV = {
+  allowUnsafeSshCommand: true,
+  allowUnsafeAskPass: true,
+  allowUnsafeConfigEnvCount: true,
+  allowUnsafeGitProxy: true,
+  allowUnsafeExec: true,
+} as const;
+/** Settings no repository can undo: the command line outranks every config file. */
+const HARDENED = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'gc.auto=0', 'maintenance.auto=false', 'protocol.allow=never'];
 
-function git(dir: string): SimpleGit {
-  // safe.directory: worktrees of container jobs belong to the container's user, not to the worker.
-  return simpleGit({ baseDir: dir, binary: 'git', maxConcurrentProcesses: 4, trimmed: true, allowEnvironment: WORKER_GIT_ENV, config: ['safe.directory=*'] });
+export class GitCancelled extends Error {
+  constructor() {
+    super('git command cancelled');
+    this.name = 'GitCancelled';
+  }
 }
 
-const gitFailed = (what: string, err: unknown) =>
-  new AppError('GitFailed', `${what}: ${firstLine(err)}`, { cause: err });
-const firstLine = (err: unknown) => String((err as Error)?.message ?? err).trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+export function createGit(opts: GitOptions) {
+  interface Run {
+    step: GitStep;
+    cwd?: string;
+    repo?: JobRepo;
+    gitdir?: string;
+    /** Allow the file protocol: the repository is a local path. */
+    local?: boolean;
+  }
 
-/** A bare mirror of the origin: cloned once, then fetched. Origin branches live under refs/remotes/origin. */
-export async function syncMirror(repo: string, mirror: string, exists: boolean): Promise<void> {
-  if (!exists) {
-    // Cloned and configured under a temporary name, so a crash never leaves a half-made mirror behind.
-    const staging = `${mirror}.tmp-${process.pid}-${Date.now()}`;
+  async function git(run: Run, args: string[], call: GitCall = {}): Promise<string> {
+    const id = randomUUID();
+    const timeoutMs = opts.timeouts[run.step];
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+    const protocols = [...opts.protocols, ...(run.local ? ['file'] : [])].map((p) => `protocol.${p}.allow=always`);
+    const gitdir = run.repo?.gitdir ?? run.gitdir;
+    const explicit = gitdir ? [`--git-dir=${gitdir}`, ...(run.repo ? [`--work-tree=${run.repo.worktree}`] : [])] : [];
+    const g = simpleGit({
+      baseDir: run.cwd ?? run.repo?.worktree ?? gitdir ?? '/',
+      binary: 'git',
+      trimmed: true,
+      abort: signal,
+      config: [...HARDENED, ...protocols],
+      allowEnvironment: [...WORKER_GIT_ENV, 'GIT_TERMINAL_PROMPT', 'GIT_SSH_COMMAND'],
+      unsafe: { ...TRUSTED_ENV, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeProtocolOverride: true, allowUnsafeConfigPaths: true },
+    }).env(gitEnv(id, call.tag));
     try {
-      await git('/').raw(['clone', '--bare', '--quiet', '--', repo, staging]);
-      const m = git(staging);
-      await m.raw(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*']);
-      await m.raw(['config', '--add', 'remote.origin.fetch', '+refs/tags/*:refs/tags/*']);
-      await rename(staging, mirror);
+      return await g.raw([...explicit, ...args]);
     } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      const msg = String((err as Error).message);
-      if (/does not appear to be a git repository|not found|does not exist|Could not read from remote/i.test(msg)) {
-        throw new AppError('RepoNotFound', `cannot clone ${repo}: ${firstLine(err)}`, { cause: err });
+      if (!signal.aborted) throw err;
+      // simple-git signals git itself; helpers it started (remote-https, receive-pack, a hook) may outlive it.
+      await killTaggedProcesses(CALL_ENV, id, 500);
+      if (call.signal?.aborted) throw new GitCancelled();
+      throw new AppError('GitFailed', `git ${args[0]} timed out after ${Math.round(timeoutMs / 1000)}s (git.timeouts.${run.step}); is the remote answering?`);
+    }
+  }
+
+  const failed = (what: string, err: unknown): Error =>
+    err instanceof AppError || err instanceof GitCancelled ? err : new AppError('GitFailed', `${what}: ${lastLine(err)}`, { cause: err });
+
+  return {
+    /**
+     * A bare mirror of the origin: made once, then fetched. The URL and refspecs come from the job, never
+     * from the mirror's config. Origin branches land under refs/remotes/origin, its HEAD at refs/drover/origin-head.
+     */
+    async syncMirror(repo: string, mirror: string, exists: boolean, local: boolean, call: GitCall): Promise<void> {
+      const fetch = (dir: string, step: GitStep) =>
+        git({ step, gitdir: dir, cwd: dir, local }, [
+          'fetch', '--quiet', '--prune', '--no-write-fetch-head', '--', repo,
+          '+HEAD:refs/drover/origin-head', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*',
+        ], call);
+      if (exists) {
+        await fetch(mirror, 'fetch').catch((err) => {
+          throw failed(`fetch ${repo}`, err);
+        });
+        return;
       }
-      throw gitFailed(`clone ${repo}`, err);
-    }
-  }
-  try {
-    await git(mirror).raw(['fetch', '--quiet', '--prune', 'origin', '+HEAD:refs/drover/origin-head']);
-    await git(mirror).raw(['fetch', '--quiet', '--prune', 'origin']);
-  } catch (err) {
-    throw gitFailed(`fetch ${repo}`, err);
-  }
-}
+      // Made under a temporary name and renamed, so a crash never leaves a half-made mirror behind.
+      const staging = `${mirror}.tmp-${process.pid}-${Date.now()}`;
+      try {
+        await git({ step: 'local', cwd: '/' }, ['init', '--quiet', '--bare', staging], call);
+        await fetch(staging, 'clone');
+        await rename(staging, mirror);
+      } catch (err) {
+        await rm(staging, { recursive: true, force: true });
+        if (/does not appear to be a git repository|not found|does not exist|Could not read from remote|couldn't find remote ref HEAD/i.test(String((err as Error)?.message))) {
+          throw new AppError('RepoNotFound', `cannot clone ${repo}: ${lastLine(err)}`, { cause: err });
+        }
+        throw failed(`clone ${repo}`, err);
+      }
+    },
 
-/** Resolves a base ref the way a user means it: origin's HEAD, an origin branch, a tag, or a commit. */
-export async function resolveBase(mirror: string, base: string): Promise<string> {
-  // A bare commit id is the last reading; a plain name must be an origin branch or a tag, never a stale
-  // local branch of the mirror.
-  const named = base === 'HEAD' ? ['refs/drover/origin-head'] : [`refs/remotes/origin/${base.replace(/^origin\//, '')}`, `refs/tags/${base}`];
-  const candidates = /^[0-9a-f]{7,40}$/i.test(base) ? [...named, base] : named;
-  for (const ref of candidates) {
-    try {
-      const sha = await git(mirror).raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
-      if (sha) return sha.trim();
-    } catch {
-      // try the next reading
-    }
-  }
-  throw new AppError('BaseRefNotFound', `base ref ${JSON.stringify(base)} not found in the repository`);
-}
+    /** Resolves a base ref the way a user means it: origin's HEAD, an origin branch, a tag, or a commit. */
+    async resolveBase(mirror: string, base: string, call: GitCall): Promise<string> {
+      // A bare commit id is the last reading; a plain name must be an origin branch or a tag.
+      const named = base === 'HEAD' ? ['refs/drover/origin-head'] : [`refs/remotes/origin/${base.replace(/^origin\//, '')}`, `refs/tags/${base}`];
+      const candidates = /^[0-9a-f]{7,40}$/i.test(base) ? [...named, base] : named;
+      for (const ref of candidates) {
+        const sha = await revParse(mirror, `${ref}^{commit}`, call);
+        if (sha) return sha;
+      }
+      throw new AppError('BaseRefNotFound', `base ref ${JSON.stringify(base)} not found in the repository`);
+    },
 
-/** Keeps a path out of every worktree's commits (worktrees share the mirror's info/exclude). */
-export async function ensureExcluded(mirror: string, pattern: string): Promise<void> {
-  const file = join(mirror, 'info', 'exclude');
-  const current = await readFile(file, 'utf8').catch(() => '');
-  if (current.split('\n').includes(pattern)) return;
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${current.replace(/\n?$/, '\n')}${pattern}\n`.replace(/^\n/, ''));
-}
+    /** The origin's copy of a branch as of the mirror's last fetch, or null. */
+    async originBranch(mirror: string, branch: string, call: GitCall): Promise<string | null> {
+      return revParse(mirror, `refs/remotes/origin/${branch}`, call);
+    },
 
-export async function addWorktree(mirror: string, worktree: string, branch: string, sha: string): Promise<void> {
-  try {
-    await git(mirror).raw(['worktree', 'prune']);
-    await git(mirror).raw(['worktree', 'add', '--quiet', '--force', '-B', branch, worktree, sha]);
-  } catch (err) {
-    throw gitFailed(`create worktree for ${branch}`, err);
-  }
-}
+    /**
+     * The job's git directory (objects from the mirror through alternates, the branch at `sha`, an exclude
+     * list) and a checkout of `sha` into the worktree.
+     */
+    async createJobRepo(req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[] }, call: GitCall): Promise<void> {
+      writeGitDir(req.repo.gitdir, { mirror: req.mirror, branch: req.branch, sha: req.sha, exclude: req.exclude, bare: false });
+      mkdirSync(req.repo.worktree, { recursive: true });
+      await git({ step: 'local', repo: req.repo }, ['read-tree', '-u', '--reset', req.sha], call).catch((err) => {
+        throw failed(`check out ${req.sha}`, err);
+      });
+    },
 
-export async function removeWorktree(mirror: string, worktree: string, branch?: string): Promise<void> {
-  await git(mirror).raw(['worktree', 'remove', '--force', worktree]).catch(() => undefined);
-  await git(mirror).raw(['worktree', 'prune']);
-  // The branch lives on in the origin; the mirror's copy would only pile up.
-  if (branch) await git(mirror).raw(['branch', '-D', branch]).catch(() => undefined);
-}
+    /**
+     * A repository of the agent's own at `<worktree>/.git`, so it can run `git status` and `git diff`: the
+     * same objects and index, nothing shared that the worker reads. Host runtime only: a container cannot
+     * see the mirror's objects.
+     */
+    createAgentRepo(req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[] }): void {
+      const dir = join(req.repo.worktree, '.git');
+      writeGitDir(dir, { mirror: req.mirror, branch: req.branch, sha: req.sha, exclude: req.exclude, bare: false });
+      copyFileSync(join(req.repo.gitdir, 'index'), join(dir, 'index'));
+    },
 
-/** The worktree's changes since base, staged, as a unified diff (for the critic). .drover/ is excluded by info/exclude. */
-export async function stagedDiff(worktree: string, base: string): Promise<string> {
-  const g = git(worktree);
-  await g.raw(['add', '-A']);
-  return g.raw(['diff', '--cached', base]);
-}
+    /** The worktree's changes since base, staged, as a unified diff (for the critic). */
+    async stagedDiff(repo: JobRepo, base: string, call: GitCall): Promise<string> {
+      await git({ step: 'local', repo }, ['add', '-A'], call);
+      return git({ step: 'local', repo }, ['diff', '--cached', '--no-ext-diff', '--no-textconv', base, '--'], call);
+    },
 
-export interface CommitRequest {
-  worktree: string;
-  base: string;
-  message: string;
-  trailers: Record<string, string>;
-}
+    /**
+     * Commits the worktree on the job branch with `base` as the one parent, whatever the agent did with git.
+     * Idempotent: a retry after the commit was made returns it. Returns null when nothing changed.
+     */
+    async commitJob(req: { repo: JobRepo; branch: string; base: string; message: string; trailers: Record<string, string> }, call: GitCall): Promise<string | null> {
+      const run: Run = { step: 'local', repo: req.repo };
+      const ref = `refs/heads/${req.branch}`;
+      const current = await revParse(req.repo.gitdir, ref, call);
+      if (current && current !== req.base && (await isJobCommit(req.repo, current, req.base, req.trailers, call))) return current;
+      try {
+        await git(run, ['add', '-A'], call);
+        const tree = await git(run, ['write-tree'], call);
+        if (tree === (await git(run, ['rev-parse', `${req.base}^{tree}`], call))) return null;
+        const trailers = Object.entries(req.trailers).map(([k, v]) => `${k}: ${v}`).join('\n');
+        const identity = await identityArgs(req.repo.gitdir, call);
+        const sha = await git(run, [...identity, 'commit-tree', tree, '-p', req.base, '-m', req.message.trim(), '-m', trailers], call);
+        await git(run, ['update-ref', '-m', 'drover commit', ref, sha, current ?? ''], call);
+        return sha;
+      } catch (err) {
+        throw failed('commit', err);
+      }
+    },
 
-/**
- * Commits everything the agent changed. Idempotent: if HEAD is already this job's commit (a retry after the
- * commit succeeded), it is returned as is. Returns null when nothing changed.
- */
-export async function commitAll(req: CommitRequest): Promise<string | null> {
-  const g = git(req.worktree);
-  const head = (await g.revparse(['HEAD'])).trim();
-  if (head !== req.base) {
-    const body = await g.raw(['log', '-1', '--format=%B', head]);
-    const marker = Object.entries(req.trailers)[0];
-    if (marker && body.includes(`${marker[0]}: ${marker[1]}`)) return head;
-    // The agent committed on its own: fold its commits and any uncommitted work into the one job commit.
-    await g.raw(['reset', '--soft', req.base]);
-  }
-  await g.raw(['add', '-A']);
-  const staged = await g.raw(['diff', '--cached', '--name-only', req.base]);
-  if (staged.trim() === '') return null;
-  const trailerArgs = Object.entries(req.trailers).flatMap(([k, v]) => ['--trailer', `${k}: ${v}`]);
-  try {
-    await g.raw([...(await identityArgs(req.worktree)), 'commit', '--quiet', '--no-verify', '-m', req.message, ...trailerArgs]);
-  } catch (err) {
-    throw gitFailed('commit', err);
-  }
-  return (await g.revparse(['HEAD'])).trim();
-}
+    /**
+     * Pushes exactly `sha` to the origin's job branch, with a lease: the branch must be where the mirror last
+     * saw it (or absent). Pushing a sha the origin already has there is a no-op, so a retry succeeds.
+     */
+    async pushCommit(req: { gitdir: string; url: string; local: boolean; branch: string; sha: string; expected: string | null }, call: GitCall): Promise<void> {
+      const ref = `refs/heads/${req.branch}`;
+      try {
+        await git({ step: 'push', gitdir: req.gitdir, local: req.local }, ['push', '--quiet', `--force-with-lease=${ref}:${req.expected ?? ''}`, '--', req.url, `${req.sha}:${ref}`], call);
+      } catch (err) {
+        if (/stale info|\[rejected\]|fetch first|non-fast-forward/i.test(String((err as Error)?.message))) {
+          throw new AppError('PushRejected', `${req.branch} in the origin moved to a commit Drover did not make; not overwriting it (${lastLine(err)})`, { cause: err });
+        }
+        throw failed(`push ${req.branch}`, err);
+      }
+    },
 
-/** Commits as the configured git user, or as Drover when the worker has none. */
-async function identityArgs(dir: string): Promise<string[]> {
-  const email = await git(dir).raw(['config', 'user.email']).catch(() => '');
-  if (email.trim()) return [];
-  return ['-c', `user.name=${DROVER_IDENTITY.name}`, '-c', `user.email=${DROVER_IDENTITY.email}`];
-}
+    async changedFiles(gitdir: string, base: string, commit: string, call: GitCall): Promise<{ files: FileChange[]; truncated: number }> {
+      const out = await git({ step: 'local', gitdir }, ['diff', '--numstat', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', base, commit, '--'], call);
+      const files = out
+        .split('\0')
+        .filter(Boolean)
+        .map((entry) => {
+          const [added, deleted, ...rest] = entry.split('\t');
+          const num = (n: string | undefined) => (n === undefined || n === '-' ? null : Number(n));
+          return { path: rest.join('\t'), added: num(added), deleted: num(deleted) };
+        });
+      return { files: files.slice(0, MAX_FILES), truncated: Math.max(0, files.length - MAX_FILES) };
+    },
 
-export async function changedFiles(worktree: string, base: string, commit: string): Promise<{ files: FileChange[]; truncated: number }> {
-  const out = await git(worktree).raw(['diff', '--numstat', '-z', '--no-renames', base, commit]);
-  const files = out
-    .split('\0')
-    .filter(Boolean)
-    .map((entry) => {
-      const [added, deleted, ...rest] = entry.split('\t');
-      const num = (n: string | undefined) => (n === undefined || n === '-' ? null : Number(n));
-      return { path: rest.join('\t'), added: num(added), deleted: num(deleted) };
+    /** Local branches under refs/heads/drover/ (the mirror had one per job before job git directories). */
+    async legacyJobBranches(mirror: string, call: GitCall): Promise<string[]> {
+      const out = await git({ step: 'local', gitdir: mirror }, ['for-each-ref', '--format=%(refname)', 'refs/heads/drover/'], call);
+      return out.split('\n').filter(Boolean);
+    },
+
+    async deleteRef(gitdir: string, ref: string, call: GitCall): Promise<void> {
+      await git({ step: 'local', gitdir }, ['update-ref', '-d', ref], call);
+    },
+
+    /** Whether a local path is a git repository (for checking a job at submit). */
+    async isGitRepo(dir: string): Promise<boolean> {
+      return git({ step: 'local', cwd: dir }, ['rev-parse', '--git-dir']).then(
+        () => true,
+        () => false,
+      );
+    },
+  };
+
+  async function revParse(gitdir: string, rev: string, call: GitCall): Promise<string | null> {
+    const out = await git({ step: 'local', gitdir }, ['rev-parse', '--verify', '--quiet', '--end-of-options', rev], call).catch((err) => {
+      if (err instanceof AppError || err instanceof GitCancelled) throw err;
+      return '';
     });
-  return { files: files.slice(0, MAX_FILES), truncated: Math.max(0, files.length - MAX_FILES) };
-}
+    return out || null;
+  }
 
-/** Publishes the job branch to the origin (for a local path, the repository itself). */
-export async function pushBranch(mirror: string, branch: string): Promise<void> {
-  try {
-    await git(mirror).raw(['push', '--quiet', '--force', 'origin', `refs/heads/${branch}:refs/heads/${branch}`]);
-  } catch (err) {
-    throw gitFailed(`push ${branch}`, err);
+  /** A commit this job made before (a retry after the commit): base is its only parent, its trailers are ours. */
+  async function isJobCommit(repo: JobRepo, sha: string, base: string, trailers: Record<string, string>, call: GitCall): Promise<boolean> {
+    const out = await git({ step: 'local', gitdir: repo.gitdir }, ['log', '-1', '--format=%P%x00%B', sha, '--'], call);
+    const [parents, body = ''] = out.split('\0');
+    return parents === base && Object.entries(trailers).every(([k, v]) => body.includes(`${k}: ${v}`));
+  }
+
+  /** Commits as the worker's configured git user, or as Drover when it has none. */
+  async function identityArgs(gitdir: string, call: GitCall): Promise<string[]> {
+    const email = await git({ step: 'local', gitdir }, ['config', 'user.email'], call).catch(() => '');
+    return email ? [] : ['-c', `user.name=${DROVER_IDENTITY.name}`, '-c', `user.email=${DROVER_IDENTITY.email}`];
   }
 }
 
-/** False when the worktree is gone (for example a worker restarted on an emptied data dir). */
-export async function isWorktree(dir: string): Promise<boolean> {
-  return existsSync(join(dir, '.git'));
+export type Git = ReturnType<typeof createGit>;
+
+/** Git's environment: the worker's, never prompting, and tagged so stray processes can be found. */
+function gitEnv(callId: string, tag: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  env.GIT_TERMINAL_PROMPT = '0';
+  // ssh would ask on the terminal for a passphrase or a host key; a worker has nobody to answer.
+  env.GIT_SSH_COMMAND ??= 'ssh -o BatchMode=yes';
+  env[CALL_ENV] = callId;
+  if (tag) env[TAG_ENV] = tag;
+  return env;
 }
 
-export async function isGitRepo(dir: string): Promise<boolean> {
-  return git(dir).checkIsRepo().catch(() => false);
+/** A git directory written by hand: everything in it is the worker's. */
+function writeGitDir(dir: string, g: { mirror: string; branch: string; sha: string; exclude: string[]; bare: boolean }): void {
+  for (const sub of ['objects/info', 'objects/pack', 'refs/tags', 'info', `refs/heads/${g.branch.split('/').slice(0, -1).join('/')}`]) {
+    mkdirSync(join(dir, sub), { recursive: true });
+  }
+  writeFileSync(join(dir, 'config'), `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = ${g.bare}\n\tlogallrefupdates = false\n`);
+  writeFileSync(join(dir, 'HEAD'), `ref: refs/heads/${g.branch}\n`);
+  writeFileSync(join(dir, 'refs', 'heads', ...g.branch.split('/')), `${g.sha}\n`);
+  writeFileSync(join(dir, 'objects', 'info', 'alternates'), `${join(g.mirror, 'objects')}\n`);
+  writeFileSync(join(dir, 'info', 'exclude'), g.exclude.map((p) => `${p}\n`).join(''));
 }
+
+const lastLine = (err: unknown) => String((err as Error)?.message ?? err).trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
 import { lineSplitter } from './line-splitter.js';
 import { watchdog } from './watchdog.js';
-import { TAG_ENV, type ExecEnd, type ExecResult, type ExecSpec, type Runtime } from './runtime.js';
+import { killTaggedProcesses, TAG_ENV } from './process-tags.js';
+import type { ExecEnd, ExecResult, ExecSpec, Runtime } from './runtime.js';
 
 const KILL_GRACE_MS = 2_000;
 const STDIO_DRAIN_MS = 500;
@@ -94,47 +93,5 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/**
- * Stops every process carrying the tag (they may have left the agent's process group): SIGTERM, a grace
- * period, then SIGKILL, and waits until none is left.
- */
-async function killTagged(tag: string): Promise<number> {
-  const first = await taggedPids(tag);
-  if (first.length === 0) return 0;
-  signalAll(first, 'SIGTERM');
-  const deadline = Date.now() + KILL_GRACE_MS;
-  let left = first;
-  while (left.length > 0 && Date.now() < deadline) {
-    await delay(100);
-    left = await taggedPids(tag);
-  }
-  for (let i = 0; left.length > 0 && i < 50; i++) {
-    signalAll(left, 'SIGKILL');
-    await delay(100);
-    left = await taggedPids(tag);
-  }
-  return first.length;
-}
-
-async function taggedPids(tag: string): Promise<number[]> {
-  const needle = `${TAG_ENV}=${tag}\0`;
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'latin1').catch(() => '');
-    if (/^\d+ \(.*\) Z/.test(stat)) continue; // a zombie is already dead
-    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
-    if (environ.includes(needle)) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-function signalAll(pids: number[], signal: NodeJS.Signals): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // exited meanwhile
-    }
-  }
-}
+/** Stops every process carrying the tag (they may have left the agent's process group). */
+const killTagged = (tag: string): Promise<number> => killTaggedProcesses(TAG_ENV, tag);

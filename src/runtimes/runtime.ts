@@ -41,5 +41,3 @@ export interface Runtime {
   /** Kills processes left over from an earlier attempt with this tag; returns how many it killed. */
   killTagged(tag: string): Promise<number>;
 }
-
-export const TAG_ENV = 'DROVER_PROCESS_TAG';

@@ -17,9 +17,15 @@ export const ERROR_POLICY = {
   ConfigInvalid: { retryable: false, exitCode: EXIT.usage },
   RepoNotFound: { retryable: false, exitCode: EXIT.usage },
   BaseRefNotFound: { retryable: false, exitCode: EXIT.usage },
+  /** The repository (or its protocol) is outside what the worker allows (repos.allow, git.protocols). */
+  RepoNotAllowed: { retryable: false, exitCode: EXIT.usage },
+  /** The job asks for a variable in its container that the worker's docker.envAllow does not list. */
+  EnvNotAllowed: { retryable: false, exitCode: EXIT.usage },
   JobNotFound: { retryable: false, exitCode: EXIT.notFound },
   JobAlreadyExists: { retryable: false, exitCode: EXIT.usage },
   GitFailed: { retryable: true, exitCode: EXIT.failed },
+  /** The job branch in the origin moved to a commit Drover did not make: it is not overwritten. */
+  PushRejected: { retryable: false, exitCode: EXIT.failed },
   AgentFailed: { retryable: true, exitCode: EXIT.failed },
   AgentIdle: { retryable: true, exitCode: EXIT.failed },
   AgentTimeout: { retryable: false, exitCode: EXIT.failed },

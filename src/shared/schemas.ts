@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from './duration.js';
 import { gitRefProblem, jobIdProblem } from './ids.js';
+import { repoLocationProblem } from './repo-location.js';
 
 const refineProblem = (problem: (v: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
   const p = problem(value);
@@ -27,8 +28,8 @@ export const RepoLocation = z
   .min(1, 'must not be empty')
   .max(1000)
   .refine((v) => !v.startsWith('-'), 'must not start with "-"')
-  .refine((v) => !/[\x00-\x1f]/.test(v), 'must not contain control characters')
-  .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(v), 'must not contain a password: it would be visible in the Temporal UI; use a git credential helper on the workers');
+  .refine((v) => !/[\x00-\x1f\x7f]/.test(v), 'must not contain control characters')
+  .superRefine(refineProblem(repoLocationProblem));
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
 

@@ -180,7 +180,7 @@ describe('runtime docker', () => {
     // network host: the scripted model server listens on the host's 127.0.0.1.
     const cli = await startTestEnv(
       server.address,
-      { worker: { docker: true }, docker: { poolSize: 1, network: 'host' }, agents: { 'claude-code': { model: 'claude-sonnet-4-5' } } },
+      { worker: { docker: true }, docker: { poolSize: 1, network: 'host', envAllow: ['ANTHROPIC_*', 'CLAUDE_CODE_*'] }, agents: { 'claude-code': { model: 'claude-sonnet-4-5' } } },
       agentWorkerEnv(model, apiKey),
     );
     cleanups.push(() => cli.stop());

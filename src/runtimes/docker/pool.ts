@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync as fsChown, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DockerConfig } from '../../config/schema.js';
 import { AppError } from '../../shared/errors.js';
@@ -103,6 +103,14 @@ export class DockerPool {
     if (!this.closed) void this.fill(slot?.image ?? this.opts.defaultImage);
   }
 
+  /** The uid processes in the containers run as. */
+  readonly agentUid = AGENT_UID;
+
+  /** Hands a fresh checkout in a slot to the containers' user, before any of the job's processes ran. */
+  handToAgent(path: string): void {
+    chownTree(path);
+  }
+
   /** Removes the slot directory a job's worktree was made in, once the worktree is gone. */
   removeSlotDir(worktree: string): void {
     const dir = dirname(worktree);
@@ -160,8 +168,7 @@ export class DockerPool {
   private async makeSlot(image: string, labels: Record<string, string>, existingDir?: string): Promise<Slot> {
     const id = randomBytes(6).toString('hex');
     const dir = existingDir ?? join(this.opts.slotsDir, id);
-    mkdirSync(dir, { recursive: true });
-    chownTree(dir);
+    makeSlotDir(dir);
     const c = this.opts.config;
     const container = await this.engine.startContainer({
       image,
@@ -184,20 +191,29 @@ export class DockerPool {
   }
 }
 
-/** The container's user must own the slot and the worktree in it (only root can hand files over). */
-export function chownTree(path: string): void {
+/**
+ * The slot directory belongs to the worker and only its `.home` and the worktree made in it to the
+ * container's user: the agent can change what is inside them but cannot swap them, or anything the worker
+ * writes beside them (the run files), for a link to a host path.
+ */
+function makeSlotDir(dir: string): void {
+  mkdirSync(join(dir, '.home'), { recursive: true });
   if (process.getuid?.() !== 0) return;
-  chownSync(path);
+  lchownSync(dir, 0, 0);
+  chmodSync(dir, 0o755);
+  lchownSync(join(dir, '.home'), AGENT_UID, AGENT_UID);
 }
 
-function chownSync(path: string): void {
-  fsChown(path, AGENT_UID, AGENT_UID);
-  if (!lstatSync(path).isDirectory()) return;
-  for (const entry of readdirSync(path)) {
-    const child = join(path, entry);
-    if (lstatSync(child).isSymbolicLink()) continue;
-    chownSync(child);
-  }
+/**
+ * Hands a tree the worker just made (a fresh checkout, before any of the job's processes ran) to the
+ * container's user. Links are changed themselves, never followed (only root can hand files over).
+ */
+function chownTree(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  const stat = lstatSync(path);
+  lchownSync(path, AGENT_UID, AGENT_UID);
+  if (!stat.isDirectory()) return;
+  for (const entry of readdirSync(path)) chownTree(join(path, entry));
 }
 
 function bytes(size: string): number {

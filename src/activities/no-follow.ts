@@ -1,0 +1,82 @@
+/**
+ * File access for places a job can write: a symbolic link is never followed, and only a regular file is
+ * read (a FIFO would block, a device would never end).
+ */
+import { constants } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
+
+export class UnsafeFile extends Error {
+  constructor(
+    readonly path: string,
+    readonly why: string,
+    /** Which part was refused: the directory, or the file in it. */
+    readonly part: 'dir' | 'file' = 'file',
+  ) {
+    super(`${path} ${why}`);
+    this.name = 'UnsafeFile';
+  }
+}
+
+/** Writes a file the worker owns, refusing to write through a link planted in its place. */
+export async function writeNoFollow(path: string, text: string): Promise<void> {
+  const file = await open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ELOOP' ? new UnsafeFile(path, 'is a symbolic link') : err;
+  });
+  try {
+    await file.writeFile(text);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Reads a regular file of at most maxBytes, or undefined when there is none. `dir` is opened without
+ * following a link and the file is opened relative to it, so neither can lead elsewhere.
+ */
+export async function readNoFollow(dir: string, name: string, maxBytes: number): Promise<string | undefined> {
+  const d = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    if (err.code === 'ELOOP' || err.code === 'ENOTDIR') throw new UnsafeFile(dir, 'is not a directory (a symbolic link?)', 'dir');
+    throw err;
+  });
+  if (!d) return undefined;
+  try {
+    // /proc/self/fd/N is the directory just opened: the lookup of `name` starts there (openat).
+    const path = join('/proc/self/fd', String(d.fd), name);
+    const f = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      if (err.code === 'ELOOP') throw new UnsafeFile(join(dir, name), 'is a symbolic link');
+      throw err;
+    });
+    if (!f) return undefined;
+    try {
+      const stat = await f.stat();
+      if (!stat.isFile()) throw new UnsafeFile(join(dir, name), 'is not a regular file');
+      if (stat.size > maxBytes) throw new UnsafeFile(join(dir, name), `is larger than ${maxBytes} bytes`);
+      const buf = Buffer.alloc(maxBytes + 1);
+      const { bytesRead } = await f.read(buf, 0, buf.length, 0);
+      if (bytesRead > maxBytes) throw new UnsafeFile(join(dir, name), `is larger than ${maxBytes} bytes`);
+      return buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await f.close();
+    }
+  } finally {
+    await d.close();
+  }
+}
+
+/** Removes `name` inside `dir` (a link is removed, never its target); a dir that is a link is left alone. */
+export async function removeNoFollow(dir: string, name: string): Promise<void> {
+  const d = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(() => undefined);
+  if (!d) return;
+  try {
+    await unlink(join('/proc/self/fd', String(d.fd), name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT' && err.code !== 'EISDIR' && err.code !== 'EPERM') throw err;
+    });
+  } finally {
+    await d.close();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The files of one agent run, outside the worktree: the prompt, the latest answer and feedback (written by
+ * the worker, read-only for the agent) and `ask/question.json`, the one file the agent writes. Agents that
+ * still write `.drover/question.json` in the worktree are read too, without following links.
+ */
+import { lchownSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import type { QA } from '../shared/schemas.js';
+import { readNoFollow, removeNoFollow, UnsafeFile, writeNoFollow } from './no-follow.js';
+
+/** The directory agents used before run directories; still read, never written through. */
+export const LEGACY_DIR = '.drover';
+const ASK_DIR = 'ask';
+const QUESTION = 'question.json';
+const MAX_QUESTION_BYTES = 64 * 1024;
+const QuestionFile = z.object({ question: z.string().trim().min(1).max(4_000) });
+
+/**
+ * Makes the run directory. Its files belong to the worker; only `ask/` is handed to the agent's user
+ * (`agentUid`, in a container), so the agent cannot replace a file the worker writes with a link.
+ */
+export function makeRunDir(runDir: string, agentUid: number | undefined): void {
+  mkdirSync(join(runDir, ASK_DIR), { recursive: true, mode: 0o755 });
+  if (agentUid !== undefined && process.getuid?.() === 0) lchownSync(join(runDir, ASK_DIR), agentUid, agentUid);
+}
+
+export interface RunInput {
+  worktree: string;
+  prompt: string;
+  revision: number;
+  questions: QA[];
+  feedback?: string;
+}
+
+/** Writes this run's files and returns the DROVER_* variables that point at them. */
+export async function writeRunFiles(runDir: string, input: RunInput, fullPrompt: string): Promise<Record<string, string>> {
+  await clearQuestion(runDir, input.worktree);
+  const env: Record<string, string> = {
+    DROVER_PROMPT_FILE: join(runDir, 'prompt.md'),
+    DROVER_QUESTION_FILE: join(runDir, ASK_DIR, QUESTION),
+    DROVER_WORKTREE: input.worktree,
+    DROVER_REVISION: String(input.revision),
+  };
+  await writeNoFollow(env.DROVER_PROMPT_FILE!, fullPrompt);
+  const last = input.questions.at(-1);
+  if (last) {
+    env.DROVER_ANSWER_FILE = join(runDir, 'answer.md');
+    env.DROVER_QUESTION = last.question;
+    await writeNoFollow(env.DROVER_ANSWER_FILE, last.answer);
+  }
+  if (input.feedback) {
+    env.DROVER_FEEDBACK_FILE = join(runDir, 'feedback.md');
+    await writeNoFollow(env.DROVER_FEEDBACK_FILE, input.feedback);
+  }
+  return env;
+}
+
+/**
+ * The question the agent left, if any (run directory first, then the legacy place), consumed. A question file
+ * that is a link, not a regular file, too big or not {"question": "..."} is the agent's protocol error.
+ */
+export async function takeQuestion(runDir: string, worktree: string): Promise<string | undefined> {
+  for (const dir of [join(runDir, ASK_DIR), join(worktree, LEGACY_DIR)]) {
+    const text = await readNoFollow(dir, QUESTION, MAX_QUESTION_BYTES).catch((err: unknown) => {
+      if (!(err instanceof UnsafeFile)) throw err;
+      // A repository may ship .drover as a link: then it is no place for a question, and is left alone.
+      if (err.part === 'dir' && dir.endsWith(LEGACY_DIR)) return undefined;
+      throw new AppError('AgentProtocolError', `the question file ${err.path} ${err.why}; write a regular file`);
+    });
+    if (text === undefined) continue;
+    await removeNoFollow(dir, QUESTION);
+    return parseQuestion(text);
+  }
+  return undefined;
+}
+
+async function clearQuestion(runDir: string, worktree: string): Promise<void> {
+  await removeNoFollow(join(runDir, ASK_DIR), QUESTION);
+  await removeNoFollow(join(worktree, LEGACY_DIR), QUESTION);
+}
+
+function parseQuestion(text: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError('AgentProtocolError', 'the question file is not JSON; write {"question": "..."}');
+  }
+  const parsed = QuestionFile.safeParse(json);
+  if (!parsed.success) throw new AppError('AgentProtocolError', 'the question file needs {"question": "..."} (at most 4,000 characters)');
+  return parsed.data.question;
+}

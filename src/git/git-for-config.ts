@@ -1,0 +1,12 @@
+import type { DroverConfig } from '../config/schema.js';
+import { durationMs } from '../shared/duration.js';
+import { createGit, type Git } from './git.js';
+
+/** Git bounded by the config's timeouts and limited to its protocols. */
+export function gitFor(config: Pick<DroverConfig, 'git'>): Git {
+  const t = config.git.timeouts;
+  return createGit({
+    timeouts: { clone: durationMs(t.clone), fetch: durationMs(t.fetch), push: durationMs(t.push), local: durationMs(t.local) },
+    protocols: config.git.protocols,
+  });
+}
