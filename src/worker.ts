@@ -3,6 +3,7 @@
  * queue (everything that touches its worktrees) and one queue per backend it has (where jobs land).
  */
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { dataPaths } from './config/paths.js';
@@ -17,6 +18,7 @@ import { resolveWorkerId } from './worker-id.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { gitFor } from './git/git-for-config.js';
 import { policyFrom } from './config/policy.js';
+import { findLeftovers, sweep, whereaboutsFrom, type SweepReport } from './worker-sweep.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -47,6 +49,8 @@ export interface DroverWorker {
   backends: BackendCheck[];
   /** The docker runtime: its warm pool, or why there is none. */
   docker: DockerSetup;
+  /** The sweep of what finished or moved jobs left on this worker, which runs once it polls. */
+  swept: Promise<SweepReport>;
   /** Resolves when all its Temporal workers have stopped. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -76,6 +80,9 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
   // Before connecting: a worker that cannot run what it was told to offer should not start at all.
   const backends = await checkBackends(config, runtime, baseEnv);
   const docker = await setUpDocker(config, workerId, paths, (line) => process.stderr.write(`drover worker: ${line}\n`));
+  const git = gitFor(config);
+  // Listed before polling starts, so nothing listed is being made by a job of this run.
+  const leftovers = await findLeftovers(paths, git);
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -87,7 +94,7 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
     workerId,
     hostQueue,
     runtime,
-    git: gitFor(config),
+    git,
     policy: policyFrom(config),
     baseEnv,
     maxConcurrentAgents: config.worker.maxConcurrentAgents,
@@ -156,10 +163,15 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
       },
     )
     .finally(unlock);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const swept = sweep(leftovers, whereaboutsFrom(client, workerId), { git, runtime }).then((report) => {
+    if (report.swept.length) process.stderr.write(`drover worker: removed what ${report.swept.length} finished or moved job(s) left here\n`);
+    return report;
+  });
   const shutdown = async () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await done.catch(() => undefined);
     await docker.pool?.shutdown();
   };
-  return { workerId, hostQueue, backends, docker, done, shutdown };
+  return { workerId, hostQueue, backends, docker, done, swept, shutdown };
 }

@@ -20,15 +20,37 @@ export class UnsafeFile extends Error {
   }
 }
 
-/** Writes a file the worker owns, refusing to write through a link planted in its place. */
-export async function writeNoFollow(path: string, text: string): Promise<void> {
-  const file = await open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'ELOOP' ? new UnsafeFile(path, 'is a symbolic link') : err;
+/** Writes `name` in `dir`, refusing to write through a link planted in place of either. */
+export async function writeNoFollow(dir: string, name: string, text: string): Promise<void> {
+  const written = await inDir(dir, async (at) => {
+    const file = await open(at(name), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ELOOP' ? new UnsafeFile(join(dir, name), 'is a symbolic link') : err;
+    });
+    try {
+      await file.writeFile(text);
+    } finally {
+      await file.close();
+    }
+    return true;
   });
+  if (!written) throw Object.assign(new Error(`${dir} does not exist`), { code: 'ENOENT' });
+}
+
+/**
+ * Runs `work` with paths relative to `dir`, opened without following a link: /proc/self/fd/N is the
+ * directory itself, so a lookup through it starts there (openat). Undefined when `dir` does not exist.
+ */
+async function inDir<T>(dir: string, work: (at: (name: string) => string) => Promise<T>): Promise<T | undefined> {
+  const d = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    if (err.code === 'ELOOP' || err.code === 'ENOTDIR') throw new UnsafeFile(dir, 'is not a directory (a symbolic link?)', 'dir');
+    throw err;
+  });
+  if (!d) return undefined;
   try {
-    await file.writeFile(text);
+    return await work((name) => join('/proc/self/fd', String(d.fd), name));
   } finally {
-    await file.close();
+    await d.close();
   }
 }
 
@@ -37,16 +59,8 @@ export async function writeNoFollow(path: string, text: string): Promise<void> {
  * following a link and the file is opened relative to it, so neither can lead elsewhere.
  */
 export async function readNoFollow(dir: string, name: string, maxBytes: number): Promise<string | undefined> {
-  const d = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    if (err.code === 'ELOOP' || err.code === 'ENOTDIR') throw new UnsafeFile(dir, 'is not a directory (a symbolic link?)', 'dir');
-    throw err;
-  });
-  if (!d) return undefined;
-  try {
-    // /proc/self/fd/N is the directory just opened: the lookup of `name` starts there (openat).
-    const path = join('/proc/self/fd', String(d.fd), name);
-    const f = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+  return inDir(dir, async (at) => {
+    const f = await open(at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       if (err.code === 'ELOOP') throw new UnsafeFile(join(dir, name), 'is a symbolic link');
       throw err;
@@ -63,20 +77,16 @@ export async function readNoFollow(dir: string, name: string, maxBytes: number):
     } finally {
       await f.close();
     }
-  } finally {
-    await d.close();
-  }
+  });
 }
 
 /** Removes `name` inside `dir` (a link is removed, never its target); a dir that is a link is left alone. */
 export async function removeNoFollow(dir: string, name: string): Promise<void> {
-  const d = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(() => undefined);
-  if (!d) return;
-  try {
-    await unlink(join('/proc/self/fd', String(d.fd), name)).catch((err: NodeJS.ErrnoException) => {
+  await inDir(dir, (at) =>
+    unlink(at(name)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT' && err.code !== 'EISDIR' && err.code !== 'EPERM') throw err;
-    });
-  } finally {
-    await d.close();
-  }
+    }),
+  ).catch((err: unknown) => {
+    if (!(err instanceof UnsafeFile)) throw err; // a directory that is a link holds nothing of ours to remove
+  });
 }

@@ -36,6 +36,16 @@ export interface RunInput {
 
 /** Writes this run's files and returns the DROVER_* variables that point at them. */
 export async function writeRunFiles(runDir: string, input: RunInput, fullPrompt: string): Promise<Record<string, string>> {
+  try {
+    return await writeFiles(runDir, input, fullPrompt);
+  } catch (err) {
+    if (err instanceof UnsafeFile) throw new AppError('AgentProtocolError', `${err.message}: the run directory was tampered with`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('WorkspaceLost', `the run directory ${runDir} is gone; the job starts over`);
+    throw err;
+  }
+}
+
+async function writeFiles(runDir: string, input: RunInput, fullPrompt: string): Promise<Record<string, string>> {
   await clearQuestion(runDir, input.worktree);
   const env: Record<string, string> = {
     DROVER_PROMPT_FILE: join(runDir, 'prompt.md'),
@@ -43,16 +53,16 @@ export async function writeRunFiles(runDir: string, input: RunInput, fullPrompt:
     DROVER_WORKTREE: input.worktree,
     DROVER_REVISION: String(input.revision),
   };
-  await writeNoFollow(env.DROVER_PROMPT_FILE!, fullPrompt);
+  await writeNoFollow(runDir, 'prompt.md', fullPrompt);
   const last = input.questions.at(-1);
   if (last) {
     env.DROVER_ANSWER_FILE = join(runDir, 'answer.md');
     env.DROVER_QUESTION = last.question;
-    await writeNoFollow(env.DROVER_ANSWER_FILE, last.answer);
+    await writeNoFollow(runDir, 'answer.md', last.answer);
   }
   if (input.feedback) {
     env.DROVER_FEEDBACK_FILE = join(runDir, 'feedback.md');
-    await writeNoFollow(env.DROVER_FEEDBACK_FILE, input.feedback);
+    await writeNoFollow(runDir, 'feedback.md', input.feedback);
   }
   return env;
 }

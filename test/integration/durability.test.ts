@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DroverClient } from '../../src/client.js';
+import { dataPaths } from '../../src/config/paths.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { agentScript, git, isAlive, makeRepo, REPO_ROOT, startTestEnv, startTestServer, tempDir, testConfig, waitFor } from '../support/harness.js';
 import type { DroverConfig } from '../../src/config/schema.js';
@@ -66,6 +67,7 @@ sleep 600`);
     cleanups.push(async () => second.kill('SIGTERM'));
     const result = await client.result(jobId);
     assert.equal(result.status, 'succeeded');
+    assert.equal(result.attempts, 1, 'the restarted worker kept the worktree it still holds (its sweep left it alone)');
     assert.equal(git(repo, 'rev-list', '--count', `main..drover/${jobId}`), '1');
     assert.equal(git(repo, 'show', `drover/${jobId}:result.txt`), 'done');
     assert.deepEqual(readFileSync(join(marks, 'runs'), 'utf8').trim().split('\n'), ['first', 'rerun']);
@@ -138,5 +140,14 @@ echo moved > moved.txt`);
       timers.map((e) => (e.userMetadata?.summary ? client.client.options.loadedDataConverter.payloadConverter.fromPayload<string>(e.userMetadata.summary) : '')),
     );
     assert.ok(summaries.some((s) => /worker box-a is gone; starting the job over \(attempt 2\)/.test(s)), summaries.join(' | '));
+
+    // box-a comes back: the job it held finished elsewhere, so it sweeps what the crash left behind.
+    const paths = dataPaths(config.dataDir);
+    const left = [paths.worktree(jobId), paths.jobGitDir(jobId), paths.jobRunDir(jobId)];
+    assert.ok(left.every((p) => existsSync(p)), 'the crash left the worktree, git and run directories');
+    const back = await workerProcess(config, 'box-a');
+    cleanups.push(async () => back.kill('SIGTERM'));
+    await waitFor('box-a to sweep', () => (left.every((p) => !existsSync(p)) ? true : undefined), 30_000);
+    assert.ok(existsSync(paths.jobLog(jobId)), 'the job log stays');
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DockerConfig } from '../../config/schema.js';
 import { AppError } from '../../shared/errors.js';
@@ -141,6 +141,11 @@ export class DockerPool {
     const leftovers = await this.engine.listByLabel(LABEL_WORKER, this.opts.workerId);
     await Promise.all(leftovers.map((c) => this.engine.remove(c.id)));
     if (leftovers.length) this.opts.log?.(`removed ${leftovers.length} container(s) left by an earlier run of this worker`);
+    // Slot directories of warm containers; those holding a job's worktree are the worker's sweep to judge.
+    for (const slot of existsSync(this.opts.slotsDir) ? readdirSync(this.opts.slotsDir) : []) {
+      const dir = join(this.opts.slotsDir, slot);
+      if (!readdirSync(dir).some((entry) => !entry.startsWith('.'))) rmSync(dir, { recursive: true, force: true });
+    }
     return leftovers.length;
   }
 
