@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dataPaths } from '../../src/config/paths.js';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { agentScript, git, historyText, makeRepo, serverAndWorker, waitFor } from '../support/harness.js';
@@ -171,8 +172,36 @@ printf '{"question": "is %s right?"}' "$DROVER_TEST_API_KEY" > .drover/question.
     const text = historyText(await ctx.env.client.handle(jobId).fetchHistory());
     assert.match(text, /my key is \[redacted:DROVER_TEST_API_KEY\]/, 'the agent output reached the history, redacted');
     assert.ok(!text.includes(secret), 'the secret value is nowhere in the history');
+    const log = readFileSync(dataPaths(ctx.env.config.dataDir).jobLog(jobId), 'utf8');
+    assert.match(log, /my key is \[redacted:DROVER_TEST_API_KEY\]/, 'the job log has the agent output, redacted');
+    assert.ok(!log.includes(secret), 'the secret is not in the job log on disk');
     assert.ok(!JSON.stringify(await ctx.env.client.status(jobId)).includes(secret));
     assert.match(JSON.stringify(await ctx.env.client.status(jobId)), /\[redacted:DROVER_TEST_API_KEY\]/);
+  });
+
+  it('redacts a secret in check output before the output tail cuts it, and in the job log', async () => {
+    const secret = ctx.env.secret;
+    const { jobId } = await ctx.env.client.submit({
+      repo: makeRepo(),
+      prompt: 'Leak it in checks',
+      agent: { kind: 'command', command: 'echo x > x.txt' },
+      validate: [
+        { name: 'leaky', command: 'echo "token=$DROVER_TEST_API_KEY"; exit 1' },
+        // The output tail (1,500 characters) starts inside the key: cut first and redacted after, half of it would stay.
+        { name: 'cut', command: `printf '%s%1480s\\n' "$DROVER_TEST_API_KEY" '' | tr ' ' y; exit 1` },
+      ],
+      maxRevisions: 0,
+    });
+    const result = await ctx.env.client.result(jobId);
+    assert.equal(result.failure?.type, 'ValidationFailed');
+    const tails = result.validations[0]!.checks.map((c) => c.outputTail);
+    assert.match(tails[0]!, /token=\[redacted:DROVER_TEST_API_KEY\]/);
+    assert.match(tails[1]!, /^.{0,30}yyyy/, 'the tail starts within the redaction mark');
+    const text = historyText(await ctx.env.client.handle(jobId).fetchHistory());
+    assert.ok(!text.includes(secret.slice(-16)), 'no half of the key in the history');
+    const log = readFileSync(dataPaths(ctx.env.config.dataDir).jobLog(jobId), 'utf8');
+    assert.match(log, /token=\[redacted:DROVER_TEST_API_KEY\]/);
+    assert.ok(!log.includes(secret.slice(-16)), 'nor in the job log on disk');
   });
 
   it("keeps the worker's secrets out of the live heartbeat progress shown by status", async () => {

@@ -21,6 +21,19 @@ describe('loadConfig', () => {
     assert.equal(c.taskQueue, 'drover');
     assert.equal(c.dataDir, join(dir, '.local/share/drover'));
   });
+  it('never reads a config file from the current directory (a cloned repository could ship one)', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'drover-cwd-'));
+    writeFileSync(join(repo, 'drover.yaml'), 'temporal: {address: evil.example.com:7233}\ntaskQueue: evil\n');
+    const cwd = process.cwd();
+    process.chdir(repo);
+    try {
+      const c = loadConfig({ env });
+      assert.equal(c.temporal.address, '127.0.0.1:7233');
+      assert.equal(c.taskQueue, 'drover');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
   it('layers file < environment < flags', () => {
     const f = file('temporal:\n  address: file:1\n  namespace: file-ns\ntaskQueue: file-q\n');
     const c = loadConfig({ file: f, env: { ...env, TEMPORAL_ADDRESS: 'env:2', DROVER_DATA_DIR: '/data' }, overrides: { taskQueue: 'flag-q' } });
