@@ -43,11 +43,13 @@ export interface JobRepo {
   worktree: string;
 }
 
+/** An editor or pager would wait for a person: git never gets one (npm, for one, exports EDITOR). */
+const NOT_FOR_GIT = /^(editor|visual|pager|git_editor|git_pager|git_sequence_editor)$/i;
 /**
- * The worker's own GIT_* variables (GIT_SSH_COMMAND, GIT_ASKPASS, GIT_CONFIG_*, GIT_SSL_CAINFO) are trusted
- * settings for reaching private repositories; simple-git strips them unless allowed.
+ * The worker's own GIT_* variables (GIT_SSH_COMMAND, GIT_ASKPASS, GIT_CONFIG_*, GIT_SSL_CAINFO), SSH_ASKPASS
+ * and PREFIX are trusted settings for reaching private repositories; simple-git refuses them unless allowed.
  */
-const WORKER_GIT_ENV = Object.keys(process.env).filter((k) => /^git_/i.test(k));
+const WORKER_GIT_ENV = Object.keys(process.env).filter((k) => /^(git_.*|ssh_askpass|prefix)$/i.test(k) && !NOT_FOR_GIT.test(k));
 /** They may name programs, which simple-git refuses unless told the values are trusted: they are the worker's. */
 const TRUSTED_ENV = {
   allowUnsafeSshCommand: true,
@@ -283,7 +285,7 @@ export type Git = ReturnType<typeof createGit>;
 /** Git's environment: the worker's, never prompting, and tagged so stray processes can be found. */
 function gitEnv(callId: string, tag: string | undefined): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !NOT_FOR_GIT.test(k)) env[k] = v;
   env.GIT_TERMINAL_PROMPT = '0';
   // ssh would ask on the terminal for a passphrase or a host key; a worker has nobody to answer.
   env.GIT_SSH_COMMAND ??= 'ssh -o BatchMode=yes';

@@ -24,6 +24,10 @@ await g.pushCommit({ gitdir: repo.gitdir, url: '${origin}', local: true, branch:
       env: {
         PATH: process.env.PATH,
         HOME: '/nonexistent',
+        // What npm exports to scripts, and what simple-git refuses unless told: git must work anyway.
+        EDITOR: 'vi',
+        PAGER: 'less',
+        SSH_ASKPASS: '/bin/false',
         GIT_CONFIG_NOSYSTEM: '1',
         GIT_CONFIG_COUNT: '1',
         GIT_CONFIG_KEY_0: 'user.email',
