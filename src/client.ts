@@ -14,7 +14,7 @@ import type { DroverConfig } from './config/schema.js';
 import { dataPaths } from './config/paths.js';
 import { oneLine } from './config/load.js';
 import { gitFor } from './git/git-for-config.js';
-import { checkRepoAllowed, checkRuntimeEnv, policyFrom } from './config/policy.js';
+import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv, policyFrom } from './config/policy.js';
 import { isLocalRepo } from './shared/repo-location.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
 import { repoSlug } from './shared/ids.js';
@@ -244,6 +244,7 @@ export async function prepareJob(spec: JobSpecInput, config: Pick<DroverConfig, 
   if (isLocalRepo(repo)) {
     repo = resolve(repo.replace(/^file:\/\//i, ''));
     if (!existsSync(repo) || !statSync(repo).isDirectory()) throw new AppError('RepoNotFound', `repository path does not exist: ${repo}`);
+    checkLocalOwner(repo);
     if (!(await gitFor(config).isGitRepo(repo))) throw new AppError('RepoNotFound', `not a git repository: ${repo}`);
   }
   const policy = policyFrom(config);

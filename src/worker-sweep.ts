@@ -30,8 +30,12 @@ export interface SweepReport {
 
 export type JobWhereabouts = 'here' | 'elsewhere' | 'finished' | 'unknown';
 
-/** Lists what lies on disk; done before the worker polls, so nothing it lists is being made right now. */
-export async function findLeftovers(paths: DataPaths, git: Git): Promise<Map<string, Leftovers>> {
+/**
+ * Lists what lies on disk; done before the worker polls, so nothing it lists is being made right now. Slot
+ * directories count only when this worker's old containers are gone (`containersRemoved`): processes in
+ * them could still be at work in a slot.
+ */
+export async function findLeftovers(paths: DataPaths, git: Git, containersRemoved: boolean): Promise<Map<string, Leftovers>> {
   const found = new Map<string, Leftovers>();
   const add = (jobId: string, what: { path?: string; mirror?: string }) => {
     const entry = found.get(jobId) ?? { paths: new Set<string>(), mirrors: new Set<string>() };
@@ -44,7 +48,7 @@ export async function findLeftovers(paths: DataPaths, git: Git): Promise<Map<str
     for (const sub of [paths.jobGitDir(id), paths.jobRunDir(id)]) if (existsSync(sub)) add(id, { path: sub });
   }
   // A slot directory holds one job's worktree beside its own .home and .run.
-  for (const slot of dirs(paths.dockerSlots())) {
+  for (const slot of containersRemoved ? dirs(paths.dockerSlots()) : []) {
     for (const id of dirs(join(paths.dockerSlots(), slot)).filter((d) => !d.startsWith('.'))) add(id, { path: join(paths.dockerSlots(), slot) });
   }
   for (const name of dirs(paths.mirrors())) {

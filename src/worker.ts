@@ -82,7 +82,7 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
   const docker = await setUpDocker(config, workerId, paths, (line) => process.stderr.write(`drover worker: ${line}\n`));
   const git = gitFor(config);
   // Listed before polling starts, so nothing listed is being made by a job of this run.
-  const leftovers = await findLeftovers(paths, git);
+  const leftovers = await findLeftovers(paths, git, docker.pool !== undefined);
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -1,6 +1,6 @@
 import type { CommitInput, CommitOutput } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
-import { jobCall, repoSource, requireJobRepo } from './workspace.js';
+import { jobCall, repoSource, requireJobRepo, stopJobProcesses } from './workspace.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export function createCommitActivities(deps: ActivityContext) {
@@ -14,6 +14,7 @@ export function createCommitActivities(deps: ActivityContext) {
       const repo = requireJobRepo(deps, input.jobId, input.worktree);
       const call = jobCall(input.jobId);
       return withHeartbeat(async () => {
+        await stopJobProcesses(deps, input.jobId, input.worktree);
         const commit = await deps.git.commitJob(
           {
             repo,

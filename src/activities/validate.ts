@@ -6,7 +6,7 @@ import { AppError } from '../shared/errors.js';
 import { CriticVerdict, type CriticInput, type ValidateInput, type ValidationCheck } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import type { JobLog } from './job-log.js';
-import { jobCall, processTag, requireJobRepo } from './workspace.js';
+import { jobCall, processTag, requireJobRepo, stopJobProcesses } from './workspace.js';
 import { placementFor, type Placement } from './placement.js';
 import { withHeartbeat } from './heartbeat.js';
 import { tailBuffer } from './tail-buffer.js';
@@ -56,7 +56,7 @@ export function createValidationActivities(deps: ActivityContext) {
       const repo = requireJobRepo(deps, input.jobId, input.worktree);
       const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
       return withHeartbeat(async () => {
-        await killLeftovers(place, input.jobId, log);
+        await stopJobProcesses(deps, input.jobId, input.worktree);
         const diff = await deps.git.stagedDiff(repo, input.baseCommit, jobCall(input.jobId));
         const stdout: string[] = [];
         const r = await place.runtime.exec({
@@ -68,7 +68,7 @@ export function createValidationActivities(deps: ActivityContext) {
           hardTimeoutMs: durationMs(input.critic.timeout),
           tag: processTag(input.jobId),
           onLine: (stream, line) => {
-            if (stream === 'stdout') stdout.push(deps.redact(line));
+            if (stream === 'stdout') stdout.push(line);
             log({ source: 'critic', stream, text: line });
           },
         });
@@ -76,7 +76,7 @@ export function createValidationActivities(deps: ActivityContext) {
         if (r.end !== 'exit' || r.exitCode !== 0) {
           throw new AppError('CriticFailed', `critic ${r.end === 'exit' ? `exited with ${r.exitCode}` : r.end}`);
         }
-        return parseVerdict(stdout);
+        return parseVerdict(stdout, deps.redact);
       });
     },
   };
@@ -89,15 +89,18 @@ export function createValidationActivities(deps: ActivityContext) {
 async function killLeftovers(place: Placement, jobId: string, log: JobLog): Promise<void> {
   if (place.runtime.kind !== 'host' && Context.current().info.attempt === 1) return;
   const killed = await place.runtime.killTagged(processTag(jobId));
-  if (killed > 0) log({ source: 'drover', text: `killed ${killed} process(es) left by an earlier attempt` });
+  if (killed > 0) log({ source: 'drover', text: `stopped ${killed} process(es) the job left running` });
 }
 
-/** The verdict is the last stdout line that parses as one. */
-export function parseVerdict(lines: string[]): CriticVerdict {
+/**
+ * The verdict is the last stdout line that parses as one. Its comments are redacted once parsed (JSON may
+ * have escaped a secret) and before they are cut.
+ */
+export function parseVerdict(lines: string[], redact: (text: string) => string = (t) => t): CriticVerdict {
   for (const line of [...lines].reverse()) {
     try {
       const v = RawVerdict.safeParse(JSON.parse(line));
-      if (v.success) return { approve: v.data.approve, comments: v.data.comments.slice(0, COMMENTS_LIMIT) };
+      if (v.success) return { approve: v.data.approve, comments: redact(v.data.comments).slice(0, COMMENTS_LIMIT) };
     } catch {
       // not JSON; keep looking
     }

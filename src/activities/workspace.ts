@@ -1,11 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { existsSync, lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
-import { checkRepoAllowed, checkRuntimeEnv } from '../config/policy.js';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv } from '../config/policy.js';
 import type { GitCall, JobRepo } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
-import { branchFor } from '../shared/ids.js';
+import { branchFor, jobIdProblem } from '../shared/ids.js';
 import { isLocalRepo } from '../shared/repo-location.js';
 import type { CleanupInput, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
@@ -28,6 +28,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
       const runtime = resolveRuntime(deps, input.runtime);
       if (runtime.kind === 'docker') checkRuntimeEnv(runtime.env, deps.policy);
       const source = repoSource(input.repo);
+      if (source.local) checkLocalSource(deps, source.url);
       const call = jobCall(input.jobId);
       const made: Made = { jobId: input.jobId, runtime };
       return withHeartbeat(async () => {
@@ -61,6 +62,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
     },
 
     async cleanupWorkspace(input: CleanupInput): Promise<void> {
+      checkWorktreePath(deps, input.jobId, input.worktree);
       await withHeartbeat(() => removeJob(deps, { jobId: input.jobId, runtime: input.runtime, worktree: input.worktree }));
       deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
     },
@@ -76,6 +78,7 @@ export function jobCall(jobId: string): GitCall {
 
 /** The job's repository as the worker keeps it, or WorkspaceLost: without it the job must start over elsewhere. */
 export function requireJobRepo(deps: ActivityContext, jobId: string, worktree: string): JobRepo {
+  checkWorktreePath(deps, jobId, worktree);
   const gitdir = deps.paths.jobGitDir(jobId);
   const isDir = (p: string) => {
     try {
@@ -128,6 +131,38 @@ function makeLegacyDir(worktree: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+}
+
+/**
+ * Stops whatever of the job still runs (a container's processes, tagged ones on the host) before the worker's
+ * git reads the worktree: a running process could swap a file for a link under it.
+ */
+export async function stopJobProcesses(deps: ActivityContext, jobId: string, worktree: string): Promise<void> {
+  if (inSlot(deps, worktree)) await requireDocker(deps).quiesce(jobId);
+  await deps.runtime.killTagged(processTag(jobId));
+}
+
+/**
+ * A worktree is where this worker makes them: `worktrees/<job>` or `docker-slots/<slot>/<job>`. The path comes
+ * from the workflow; nothing else is ever run in, committed or removed.
+ */
+export function checkWorktreePath(deps: Pick<ActivityContext, 'paths'>, jobId: string, worktree: string): void {
+  const ok = !jobIdProblem(jobId) && (worktree === deps.paths.worktree(jobId) || (inSlot(deps, worktree) && basename(worktree) === jobId));
+  if (!ok) throw new AppError('InvalidInput', `${worktree} is not where this worker keeps the worktree of job ${jobId}`);
+}
+
+const inSlot = (deps: Pick<ActivityContext, 'paths'>, path: string) =>
+  dirname(dirname(path)) === deps.paths.dockerSlots() && /^[0-9a-f]{12}$/.test(basename(dirname(path)));
+
+/**
+ * A local repository must be the worker's own: not in its data dir (where jobs write), and owned by the
+ * worker's user (git runs the origin's hooks when it pushes there; a directory a container made is not one).
+ */
+function checkLocalSource(deps: ActivityContext, path: string): void {
+  if (inside(deps.paths.root, path) || path === resolve(deps.paths.root)) {
+    throw new AppError('RepoNotAllowed', `repository ${path} is inside the worker's data dir`);
+  }
+  checkLocalOwner(path);
 }
 
 /** Where git fetches from: a local repository by its real path (the one repos.allow was checked against). */

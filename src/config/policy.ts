@@ -3,7 +3,7 @@
  * variables (docker.envAllow). `submit` applies the same checks with its own config, so a mistake is caught
  * before any workflow starts; workers check again with theirs.
  */
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppError } from '../shared/errors.js';
 import { matchesAny } from '../shared/glob.js';
@@ -38,6 +38,19 @@ export function checkRuntimeEnv(names: readonly string[], policy: JobPolicy): vo
   const refused = names.filter((n) => !matchesAny(n, policy.envAllow));
   if (refused.length > 0) {
     throw new AppError('EnvNotAllowed', `runtime.env ${refused.join(', ')}: not in docker.envAllow, so no worker passes ${refused.length > 1 ? 'them' : 'it'} into a container`);
+  }
+}
+
+/**
+ * A local repository must belong to the user who runs git on it, as git itself demands (safe.directory): git
+ * runs the origin's hooks when Drover pushes there, and a directory another user made (a container's) may
+ * hold anything.
+ */
+export function checkLocalOwner(path: string): void {
+  const uid = process.getuid?.();
+  const owner = statSync(path).uid;
+  if (uid !== undefined && owner !== uid) {
+    throw new AppError('RepoNotAllowed', `repository ${path} belongs to uid ${owner}, not to this user (uid ${uid})`);
   }
 }
 

@@ -59,7 +59,8 @@ const TRUSTED_ENV = {
   allowUnsafeExec: true,
 } as const;
 /** Settings no repository can undo: the command line outranks every config file. */
-const HARDENED = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'gc.auto=0', 'maintenance.auto=false', 'protocol.allow=never'];
+const HARDENED = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'submodule.recurse=false', 'gc.auto=0', 'maintenance.auto=false', 'protocol.allow=never'];
+const GITLINK = '160000';
 
 export class GitCancelled extends Error {
   constructor() {
@@ -183,7 +184,7 @@ export function createGit(opts: GitOptions) {
 
     /** The worktree's changes since base, staged, as a unified diff (for the critic). */
     async stagedDiff(repo: JobRepo, base: string, call: GitCall): Promise<string> {
-      await git({ step: 'local', repo }, ['add', '-A'], call);
+      await stageAll(repo, base, call);
       return git({ step: 'local', repo }, ['diff', '--cached', '--no-ext-diff', '--no-textconv', base, '--'], call);
     },
 
@@ -197,7 +198,7 @@ export function createGit(opts: GitOptions) {
       const current = await revParse(req.repo.gitdir, ref, call);
       if (current && current !== req.base && (await isJobCommit(req.repo, current, req.base, req.trailers, call))) return current;
       try {
-        await git(run, ['add', '-A'], call);
+        await stageAll(req.repo, req.base, call);
         const tree = await git(run, ['write-tree'], call);
         if (tree === (await git(run, ['rev-parse', `${req.base}^{tree}`], call))) return null;
         const trailers = Object.entries(req.trailers).map(([k, v]) => `${k}: ${v}`).join('\n');
@@ -258,6 +259,25 @@ export function createGit(opts: GitOptions) {
     },
   };
 
+  /**
+   * Stages the worktree. A nested repository the agent made (a directory with a `.git`, which may point
+   * anywhere on the host) would be recorded as a submodule commit: such new entries are taken out again.
+   * Returns their paths.
+   */
+  async function stageAll(repo: JobRepo, base: string, call: GitCall): Promise<string[]> {
+    const run: Run = { step: 'local', repo };
+    await git(run, ['add', '-A'], call);
+    const raw = await git(run, ['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', base, '--'], call);
+    const fields = raw.split('\0');
+    const nested: string[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const [oldMode, newMode] = fields[i]!.replace(/^:/, '').split(' ');
+      if (newMode === GITLINK && oldMode !== GITLINK) nested.push(fields[i + 1]!);
+    }
+    if (nested.length > 0) await git(run, ['--literal-pathspecs', 'reset', '--quiet', base, '--', ...nested], call);
+    return nested;
+  }
+
   async function revParse(gitdir: string, rev: string, call: GitCall): Promise<string | null> {
     const out = await git({ step: 'local', gitdir }, ['rev-parse', '--verify', '--quiet', '--end-of-options', rev], call).catch((err) => {
       if (err instanceof AppError || err instanceof GitCancelled) throw err;
@@ -288,7 +308,7 @@ function gitEnv(callId: string, tag: string | undefined): Record<string, string>
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !NOT_FOR_GIT.test(k)) env[k] = v;
   env.GIT_TERMINAL_PROMPT = '0';
   // ssh would ask on the terminal for a passphrase or a host key; a worker has nobody to answer.
-  env.GIT_SSH_COMMAND ??= 'ssh -o BatchMode=yes';
+  if (env.GIT_SSH === undefined) env.GIT_SSH_COMMAND ??= 'ssh -o BatchMode=yes';
   env[CALL_ENV] = callId;
   if (tag) env[TAG_ENV] = tag;
   return env;
@@ -304,6 +324,8 @@ function writeGitDir(dir: string, g: { mirror: string; branch: string; sha: stri
   writeFileSync(join(dir, 'refs', 'heads', ...g.branch.split('/')), `${g.sha}\n`);
   writeFileSync(join(dir, 'objects', 'info', 'alternates'), `${join(g.mirror, 'objects')}\n`);
   writeFileSync(join(dir, 'info', 'exclude'), g.exclude.map((p) => `${p}\n`).join(''));
+  // The repository's .gitattributes must not start filter programs, not even ones the worker's config defines.
+  writeFileSync(join(dir, 'info', 'attributes'), '* -filter\n');
 }
 
 const lastLine = (err: unknown) => String((err as Error)?.message ?? err).trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';

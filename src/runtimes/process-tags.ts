@@ -17,7 +17,8 @@ export async function taggedPids(name: string, value: string): Promise<number[]>
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'latin1').catch(() => '');
-    if (/^\d+ \(.*\) Z/.test(stat)) continue;
+    // The state follows the name, which may itself hold ") Z": read it after the last parenthesis.
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
     const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
     if (`\0${environ}`.includes(needle)) pids.push(Number(entry));
   }

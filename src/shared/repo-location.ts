@@ -37,10 +37,18 @@ export function repoLocationProblem(repo: string): string | undefined {
     const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(repo)?.[1];
     const http = scheme === 'http' || scheme === 'https';
     if (userinfo !== undefined && (userinfo.includes(':') || http)) return CREDENTIALS;
-    if (SECRET_QUERY.test(repo)) return CREDENTIALS;
+    if (SECRET_QUERY.test(repo) || SECRET_QUERY.test(decoded(repo))) return CREDENTIALS;
   }
   return undefined;
 }
+
+const decoded = (text: string): string => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
 
 const CREDENTIALS =
   'must not contain credentials (job inputs are visible to every Temporal UI user); give the workers a git credential helper, GIT_ASKPASS or an SSH key instead';

@@ -7,7 +7,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { processTag } from '../../src/activities/workspace.js';
-import { DroverClient } from '../../src/client.js';
+import { randomBytes } from 'node:crypto';
+import { DroverClient, WORKFLOW_TYPE } from '../../src/client.js';
+import { JobInput } from '../../src/shared/schemas.js';
 import { dataPaths } from '../../src/config/paths.js';
 import type { DroverConfig } from '../../src/config/schema.js';
 import { connectEngine } from '../../src/runtimes/docker/engine.js';
@@ -167,6 +169,23 @@ describe('bounded git', () => {
     }, 15_000).catch(async () => leftovers(env.config, jobId));
     assert.deepEqual(left, []);
     assert.throws(() => git(origin, 'rev-parse', '--verify', '--quiet', `refs/heads/drover/${jobId}`), 'the branch was not pushed');
+  });
+
+  it("a worker refuses a local repository inside its data dir or owned by another user (a container's, say)", async () => {
+    const inData = join(env.config.dataDir, 'planted');
+    git(env.config.dataDir, 'init', '-q', inData);
+    const foreign = makeRepo();
+    await run('chown', ['-R', '1000:1000', foreign]);
+    await assert.rejects(env.client.submit({ repo: foreign, prompt: 'x', agent: { kind: 'command', command: 'true' } }), { type: 'RepoNotAllowed', message: /belongs to uid 1000, not to this user/ });
+    // A submitter elsewhere (another user, another machine) gets past its own checks: the worker has its own.
+    for (const [repo, why] of [[inData, /inside the worker's data dir/], [foreign, /belongs to uid 1000, not to this user/]] as const) {
+      const jobId = `local-${randomBytes(4).toString('hex')}`;
+      const input = JobInput.parse({ id: jobId, repo, prompt: 'x', agent: { kind: 'command', command: 'true' } });
+      await env.client.client.workflow.start(WORKFLOW_TYPE, { workflowId: jobId, taskQueue: env.config.taskQueue, args: [input] });
+      const report = await closed(env, jobId);
+      assert.equal(report.failure?.type, 'RepoNotAllowed', JSON.stringify(report.failure));
+      assert.match(report.failure?.message ?? '', why);
+    }
   });
 
   it("a worker refuses a repository outside its repos.allow even when the submitter's config allows it", async () => {

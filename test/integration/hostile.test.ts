@@ -158,6 +158,38 @@ cp "$DROVER_ANSWER_FILE" greeting.txt`;
         assert.equal(git(repo, 'cat-file', '-p', `drover/${jobId}:.drover`), victim, 'the link is committed as it came');
       });
 
+      it('an agent that leaves processes behind: they end with its run, before checks and the commit read the worktree', async () => {
+        const secret = join(tempDir('drover-secret-'), 'secret.txt');
+        const token = `TOPSECRET-${Date.now()}`;
+        writeFileSync(secret, `${token}\n`, { mode: 0o600 });
+        const repo = makeRepo();
+        // A racer swaps bait files for links to a host file while the worker's git would be reading them, and
+        // a sleeper just lingers. Neither may outlive the agent's run.
+        const agent = `for i in $(seq 1 100); do echo bait > bait-$i.txt; done
+setsid bash -c 'while :; do for i in $(seq 1 100); do ln -sf ${secret} .l-$i && mv -f .l-$i bait-$i.txt; echo bait > .f-$i && mv -f .f-$i bait-$i.txt; done; done' >/dev/null 2>&1 < /dev/null &
+setsid sleep 6007 >/dev/null 2>&1 < /dev/null &
+echo started`;
+        // [6] keeps pgrep from finding the check's own command line.
+        const { jobId } = await env.client.submit(job(repo, agent, { validate: [{ name: 'nothing left', command: `! pgrep -f 'sleep [6]007' >/dev/null` }] }));
+        const result = await env.client.result(jobId);
+        assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+        assert.ok(result.validations[0]!.checks[0]!.passed, 'the sleeper was gone when the check ran');
+        assert.match(git(repo, 'show', `drover/${jobId}:bait-1.txt`), /^(bait|\/.*secret\.txt)$/, 'a bait file is bait or the link itself');
+        assert.throws(() => git(repo, 'grep', '-q', token, `drover/${jobId}`, '--'), { status: 1 }, 'no host file content in the commit');
+      });
+
+      it('an agent that makes a nested repository pointing at a host repository: no submodule entry is committed', async () => {
+        const hostRepo = makeRepo();
+        const repo = makeRepo();
+        const { jobId } = await env.client.submit(job(repo, `mkdir -p sub && printf 'gitdir: %s\\n' ${join(hostRepo, '.git')} > sub/.git && echo ok > sub/file.txt && echo x > top.txt`));
+        const result = await env.client.result(jobId);
+        assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+        const tree = git(repo, 'ls-tree', '-r', `drover/${jobId}`);
+        assert.doesNotMatch(tree, /^160000/m, 'no gitlink');
+        assert.ok(!tree.includes(git(hostRepo, 'rev-parse', 'HEAD')), "the host repository's commit id is not recorded");
+        assert.match(tree, /\ttop\.txt$/m);
+      });
+
       for (const where of ['run directory', 'legacy .drover/question.json'] as const) {
         it(`refuses a question file (${where}) that is a link to a host file: AgentProtocolError, and the file's content goes nowhere`, async () => {
           const secret = join(tempDir('drover-secret-'), 'secret.json');

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHostRuntime } from '../../src/runtimes/host-runtime.js';
 import { lineSplitter } from '../../src/runtimes/line-splitter.js';
-import { isAlive } from '../support/harness.js';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive, tempDir } from '../support/harness.js';
 
 const rt = createHostRuntime();
 // HOME points nowhere so bash (which sources ~/.bashrc when its stdin is a socket) prints nothing of its own.
@@ -85,5 +87,22 @@ describe('line splitter', () => {
     s.push('c\nd');
     s.end();
     assert.deepEqual(out, ['a', 'bc', 'd']);
+  });
+});
+
+describe('tagged processes', () => {
+  it('finds and kills a tagged process whose name looks like a zombie state ("a) Z")', async () => {
+    const { copyFileSync } = await import('node:fs');
+    const { spawn } = await import('node:child_process');
+    const { killTaggedProcesses, taggedPids } = await import('../../src/runtimes/process-tags.js');
+    const bin = join(tempDir(), 'a) Z');
+    copyFileSync('/bin/sleep', bin);
+    chmodSync(bin, 0o755);
+    const tag = `t-${process.pid}-${Date.now()}`;
+    const child = spawn(bin, ['30'], { env: { DROVER_PROCESS_TAG: tag }, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await taggedPids('DROVER_PROCESS_TAG', tag), [child.pid]);
+    assert.equal(await killTaggedProcesses('DROVER_PROCESS_TAG', tag, 200), 1);
+    assert.deepEqual(await taggedPids('DROVER_PROCESS_TAG', tag), []);
   });
 });

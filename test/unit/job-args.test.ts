@@ -39,5 +39,9 @@ describe('agent prompts and critic verdicts', () => {
   it('takes the last JSON verdict line from the critic', () => {
     assert.deepEqual(parseVerdict(['thinking', '{"approve": false, "comments": "no"}', 'noise', '{"approve": true}']), { approve: true, comments: '' });
     assert.throws(() => parseVerdict(['looks good to me']), /critic printed no/);
+    // A secret the critic escaped in JSON is redacted once parsed, before the comments are cut.
+    const redact = (t: string) => t.split('sk-secret-123').join('[redacted:K]');
+    const escaped = `{"approve": false, "comments": "${'x'.repeat(3_990)}\\u0073k-secret-123"}`;
+    assert.equal(parseVerdict([escaped], redact).comments, `${'x'.repeat(3_990)}[redacted:`);
   });
 });

@@ -34,6 +34,7 @@ describe('repository locations', () => {
       'https://user:pass@example.com/app.git',
       'ssh://git:pass@example.com/app.git',
       'https://example.com/app.git?private_token=abc',
+      'https://example.com/app.git?private%5Ftoken=abc',
       'ext::sh -c touch% /tmp/x',
       'fd::3',
     ]) {

@@ -71,3 +71,23 @@ describe('run files', () => {
     assert.equal(existsSync(join(dir, 'other.md')), false);
   });
 });
+
+describe('worktree paths from the workflow', () => {
+  it('are accepted only where this worker makes worktrees', async () => {
+    const { checkWorktreePath } = await import('../../src/activities/workspace.js');
+    const { dataPaths } = await import('../../src/config/paths.js');
+    const paths = dataPaths('/data');
+    const ok = [['j1', '/data/worktrees/j1'], ['j1', '/data/docker-slots/0123456789ab/j1']];
+    for (const [job, path] of ok) checkWorktreePath({ paths }, job!, path!);
+    const bad = [
+      ['j1', '/root'],
+      ['j1', '/data/worktrees/j2'],
+      ['j1', '/data/mirrors/j1'],
+      ['../x', '/data/worktrees/../x'],
+      ['j1', '/data/docker-slots/../j1'],
+      ['j1', '/data/docker-slots/not-a-slot/j1'],
+      ['.home', '/data/docker-slots/0123456789ab/.home'],
+    ];
+    for (const [job, path] of bad) assert.throws(() => checkWorktreePath({ paths }, job!, path!), { type: 'InvalidInput' }, `${job} ${path}`);
+  });
+});

@@ -30,7 +30,7 @@ describe('the worker sweep', () => {
     const halfMade = join(paths.mirrors(), 'repo-2.git.tmp-1-2');
     mkdirSync(halfMade);
 
-    const found = await findLeftovers(paths, git);
+    const found = await findLeftovers(paths, git, true);
     assert.deepEqual([...found.keys()].sort(), ['boxed', 'busy', 'done', 'mine', 'moved']);
     assert.equal(existsSync(halfMade), false, 'a half-made mirror of a crashed worker goes at once');
     const report = await sweep(found, async (id) => where[id] ?? 'unknown', { git, runtime: createHostRuntime() });

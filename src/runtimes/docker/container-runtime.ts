@@ -7,6 +7,7 @@ import type { Engine } from './engine.js';
 import { AGENT_USER } from './image.js';
 
 const KILL_GRACE_MS = 2_000;
+const QUIESCE_TRIES = 20;
 /** After the kill, how long to wait for the exec to report its end before giving up on the engine. */
 const END_WAIT_MS = 5_000;
 
@@ -17,6 +18,22 @@ const END_WAIT_MS = 5_000;
  */
 export function containerRuntime(engine: Engine, container: string): Runtime {
   const signalAll = (signal: 'TERM' | 'KILL') => engine.run(container, ['kill', `-${signal}`, '--', '-1'], AGENT_USER).catch(() => null);
+  const anyLeft = async () => (await engine.run(container, ['pgrep', '-u', AGENT_USER], '0').catch(() => 1)) === 0;
+
+  /**
+   * Ends every process of the agent's user in the container and makes sure none is left. The worker's git
+   * reads the worktree next: a process left running could swap a file for a link to a host file under it.
+   */
+  async function quiesce(): Promise<void> {
+    for (let i = 0; i < QUIESCE_TRIES; i++) {
+      if (!(await anyLeft())) return;
+      await signalAll('KILL');
+      await delay(50 * (i + 1));
+    }
+    if (await engine.isRunning(container)) {
+      throw new AppError('AgentFailed', `processes of the agent in container ${container.slice(0, 12)} would not stop`);
+    }
+  }
 
   async function exec(spec: ExecSpec): Promise<ExecResult> {
     const started = Date.now();
@@ -69,6 +86,8 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
     ended = true;
     dog.dispose();
     if (stopping) await Promise.race([stopping, delay(END_WAIT_MS)]);
+    // Like a process group on the host, whatever the run started ends with it.
+    await quiesce();
     if (end === 'exit' && !(await engine.isRunning(container))) {
       throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} stopped during the run (killed from outside?)`);
     }
@@ -82,7 +101,7 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
     kind: 'docker',
     exec,
     async killTagged() {
-      await signalAll('KILL');
+      await quiesce();
       return 0;
     },
   };

@@ -59,10 +59,12 @@ export class DockerPool {
     return { removed };
   }
 
-  /** The job's slot: one taken before (same process), a warm one, or a new one made now. */
+  /**
+   * A fresh slot for the job: a warm one, or one made now. A container the job held before goes first:
+   * processes of an earlier attempt may still run in it.
+   */
   async claim(jobId: string, image = this.opts.defaultImage): Promise<Slot> {
-    const held = this.claims.get(jobId);
-    if (held && (await this.engine.isRunning(held.container))) return held;
+    await this.destroy(jobId);
     const warm = this.idle.get(image)?.shift();
     if (warm && (await this.engine.isRunning(warm.container))) {
       // No refill now: making a container would compete with this job's start. It happens at release.
@@ -94,13 +96,28 @@ export class DockerPool {
     return { runtime: containerRuntime(this.engine, slot.container), ...(made ? { made } : {}) };
   }
 
+  /**
+   * Stops every process of the job's container (if it has one running), so nothing changes the worktree
+   * while the worker's git reads it.
+   */
+  async quiesce(jobId: string): Promise<void> {
+    const held = this.claims.get(jobId);
+    const containers = new Set([...(held ? [held.container] : []), ...(await this.engine.listByLabel(LABEL_JOB, jobId)).map((c) => c.id)]);
+    for (const c of containers) if (await this.engine.isRunning(c)) await containerRuntime(this.engine, c).killTagged('');
+  }
+
   /** Destroys the job's container, and starts a fresh one in the background. */
   async release(jobId: string): Promise<void> {
+    const slot = await this.destroy(jobId);
+    if (!this.closed) void this.fill(slot?.image ?? this.opts.defaultImage);
+  }
+
+  private async destroy(jobId: string): Promise<Slot | undefined> {
     const slot = this.claims.get(jobId);
     this.claims.delete(jobId);
     const containers = new Set([...(slot ? [slot.container] : []), ...(await this.engine.listByLabel(LABEL_JOB, jobId)).map((c) => c.id)]);
     await Promise.all([...containers].map((c) => this.engine.remove(c)));
-    if (!this.closed) void this.fill(slot?.image ?? this.opts.defaultImage);
+    return slot;
   }
 
   /** The uid processes in the containers run as. */
@@ -215,10 +232,9 @@ function makeSlotDir(dir: string): void {
  */
 function chownTree(path: string): void {
   if (process.getuid?.() !== 0) return;
-  const stat = lstatSync(path);
+  // Children first: a directory becomes the agent's only once nothing below it is left to walk.
+  if (lstatSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry));
   lchownSync(path, AGENT_UID, AGENT_UID);
-  if (!stat.isDirectory()) return;
-  for (const entry of readdirSync(path)) chownTree(join(path, entry));
 }
 
 function bytes(size: string): number {
