@@ -155,12 +155,14 @@ const inSlot = (deps: Pick<ActivityContext, 'paths'>, path: string) =>
   dirname(dirname(path)) === deps.paths.dockerSlots() && /^[0-9a-f]{12}$/.test(basename(dirname(path)));
 
 /**
- * A local repository must be the worker's own: not in its data dir (where jobs write), and owned by the
- * worker's user (git runs the origin's hooks when it pushes there; a directory a container made is not one).
+ * A local repository must be the worker's own: not where jobs write (worktrees, slots, job directories,
+ * mirrors), and owned by the worker's user (git runs the origin's hooks when it pushes there; a directory a
+ * container made is not one).
  */
 function checkLocalSource(deps: ActivityContext, path: string): void {
-  if (inside(deps.paths.root, path) || path === resolve(deps.paths.root)) {
-    throw new AppError('RepoNotAllowed', `repository ${path} is inside the worker's data dir`);
+  const p = deps.paths;
+  for (const area of [p.worktrees(), p.dockerSlots(), p.jobs(), p.mirrors()]) {
+    if (path === area || inside(area, path)) throw new AppError('RepoNotAllowed', `repository ${path} is where this worker keeps jobs' files (${area})`);
   }
   checkLocalOwner(path);
 }

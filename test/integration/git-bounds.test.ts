@@ -3,7 +3,7 @@
  * real git (a silent TCP listener as a remote that never answers), real processes and the real Docker engine.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { processTag } from '../../src/activities/workspace.js';
@@ -171,14 +171,15 @@ describe('bounded git', () => {
     assert.throws(() => git(origin, 'rev-parse', '--verify', '--quiet', `refs/heads/drover/${jobId}`), 'the branch was not pushed');
   });
 
-  it("a worker refuses a local repository inside its data dir or owned by another user (a container's, say)", async () => {
-    const inData = join(env.config.dataDir, 'planted');
-    git(env.config.dataDir, 'init', '-q', inData);
+  it("a worker refuses a local repository where jobs write (a container's slot) or owned by another user", async () => {
+    const inData = join(dataPaths(env.config.dataDir).dockerSlots(), 'planted');
+    mkdirSync(inData, { recursive: true });
+    git(inData, 'init', '-q');
     const foreign = makeRepo();
     await run('chown', ['-R', '1000:1000', foreign]);
     await assert.rejects(env.client.submit({ repo: foreign, prompt: 'x', agent: { kind: 'command', command: 'true' } }), { type: 'RepoNotAllowed', message: /belongs to uid 1000, not to this user/ });
     // A submitter elsewhere (another user, another machine) gets past its own checks: the worker has its own.
-    for (const [repo, why] of [[inData, /inside the worker's data dir/], [foreign, /belongs to uid 1000, not to this user/]] as const) {
+    for (const [repo, why] of [[inData, /is where this worker keeps jobs' files/], [foreign, /belongs to uid 1000, not to this user/]] as const) {
       const jobId = `local-${randomBytes(4).toString('hex')}`;
       const input = JobInput.parse({ id: jobId, repo, prompt: 'x', agent: { kind: 'command', command: 'true' } });
       await env.client.client.workflow.start(WORKFLOW_TYPE, { workflowId: jobId, taskQueue: env.config.taskQueue, args: [input] });
