@@ -48,6 +48,14 @@ async function leftovers(config: DroverConfig, jobId: string): Promise<string[]>
   return found;
 }
 
+/** Waits for a cancelled job to close and its worker to remove what it had; returns whatever is still left. */
+async function leftAfterCancel(env: TestEnv, jobId: string): Promise<string[]> {
+  await waitFor('the job to end', async () => ((await env.client.status(jobId)).execution === 'CANCELLED' ? true : undefined), 30_000);
+  const gone = async () => ((await leftovers(env.config, jobId)).length === 0 ? true : undefined);
+  await waitFor('what the job had to be removed', gone, 15_000).catch(() => undefined);
+  return leftovers(env.config, jobId);
+}
+
 const closed = (env: TestEnv, jobId: string) =>
   waitFor('the job to end', async () => {
     const r = await env.client.status(jobId);
@@ -112,12 +120,7 @@ describe('bounded git', () => {
         if (runtime === 'docker') assert.equal((await containersOf(jobId)).length, 1, 'the container was made before the fetch');
         assert.ok((await leftovers(slow.config, jobId)).some((l) => l.includes('.tmp-')), 'prepare was making a mirror');
         await slow.client.cancel(jobId);
-        await waitFor('the job to end', async () => ((await slow.client.status(jobId)).execution === 'CANCELLED' ? true : undefined), 30_000);
-        const left = await waitFor('prepare to remove what it made', async () => {
-          const l = await leftovers(slow.config, jobId);
-          return l.length === 0 ? l : undefined;
-        }, 15_000).catch(async () => leftovers(slow.config, jobId));
-        assert.deepEqual(left, []);
+        assert.deepEqual(await leftAfterCancel(slow, jobId), []);
       } finally {
         await slow.stop();
       }
@@ -142,12 +145,7 @@ describe('bounded git', () => {
       if (runtime === 'docker') assert.ok(container, 'the job has its container');
       await env.client.cancel(jobId);
       if (pid) await waitFor('the check to die', () => (!isAlive(pid) ? true : undefined), 5_000);
-      await waitFor('the job to end', async () => ((await env.client.status(jobId)).execution === 'CANCELLED' ? true : undefined), 30_000);
-      const left = await waitFor('cleanup', async () => {
-        const l = await leftovers(env.config, jobId);
-        return l.length === 0 ? l : undefined;
-      }, 15_000).catch(async () => leftovers(env.config, jobId));
-      assert.deepEqual(left, []);
+      assert.deepEqual(await leftAfterCancel(env, jobId), []);
     });
   }
 
@@ -162,12 +160,7 @@ describe('bounded git', () => {
     assert.equal((await env.client.status(jobId)).phase, 'committing');
     await env.client.cancel(jobId);
     await waitFor('the push and its hook to stop', () => (!isAlive(pid) ? true : undefined), 10_000);
-    await waitFor('the job to end', async () => ((await env.client.status(jobId)).execution === 'CANCELLED' ? true : undefined), 30_000);
-    const left = await waitFor('cleanup', async () => {
-      const l = await leftovers(env.config, jobId);
-      return l.length === 0 ? l : undefined;
-    }, 15_000).catch(async () => leftovers(env.config, jobId));
-    assert.deepEqual(left, []);
+    assert.deepEqual(await leftAfterCancel(env, jobId), []);
     assert.throws(() => git(origin, 'rev-parse', '--verify', '--quiet', `refs/heads/drover/${jobId}`), 'the branch was not pushed');
   });
 
