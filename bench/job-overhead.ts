@@ -589,7 +589,7 @@ async function main(): Promise<void> {
     await ensureBaselineMirror(repo.path, mirror);
 
     // 1. Preparing a workspace when the mirror exists, against a fresh clone. The prepare arms time only the
-    //    fetch + worktree add (the removal afterwards is not timed); the clone arms time the whole clone.
+    //    fetch + checkout (the removal afterwards is not timed); the clone arms time the whole clone.
     const prepare = async (viaSrcGit: boolean): Promise<number> => {
       const id = `p-${randomBytes(5).toString('hex')}`;
       const wt = join(worktrees, id);
@@ -616,7 +616,7 @@ async function main(): Promise<void> {
     const meta = (scenario: string, kind: Arm['meta']['kind'], mode?: Mode): Arm['meta'] => ({ repo: repo.kind, scenario, kind, ...(mode ? { mode } : {}) });
     await interleaved(
       [
-        { meta: meta('git: prepare (fetch + worktree add)', 'git'), run: () => prepare(false), selfTimed: true },
+        { meta: meta('git: prepare (fetch + checkout)', 'git'), run: () => prepare(false), selfTimed: true },
         { meta: meta('src/git: prepare (simple-git)', 'git'), run: () => prepare(true), selfTimed: true },
         { meta: meta('git: fresh clone (local path)', 'git'), run: () => clone(repo.path) },
         { meta: meta('git: fresh clone (file://)', 'git'), run: () => clone(`file://${repo.path}`) },
