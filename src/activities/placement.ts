@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Runtime } from '../runtimes/runtime.js';
 import { checkRuntimeEnv } from '../config/policy.js';
 import { AppError } from '../shared/errors.js';
@@ -18,12 +18,16 @@ export function resolveRuntime(deps: ActivityContext, spec: RuntimeSpec | undefi
   return spec ?? (deps.defaultRuntime === 'docker' ? { kind: 'docker', env: [] } : { kind: 'host' });
 }
 
+/** A worktree in a container's slot directory (`docker-slots/<slot>/<job>`), as opposed to `worktrees/<job>`. */
+export const inSlot = (deps: Pick<ActivityContext, 'paths'>, worktree: string): boolean =>
+  dirname(dirname(worktree)) === deps.paths.dockerSlots() && /^[0-9a-f]{12}$/.test(basename(dirname(worktree)));
+
 /**
  * A container job's run files sit in its slot directory, the one host directory its container sees (beside
  * the worktree, in a directory the agent cannot write); a host job's under the job's directory.
  */
-export function runDirFor(deps: ActivityContext, jobId: string, worktree: string, spec: RuntimeSpec | undefined): string {
-  return spec?.kind === 'docker' ? join(dirname(worktree), '.run') : deps.paths.jobRunDir(jobId);
+export function runDirFor(deps: Pick<ActivityContext, 'paths'>, jobId: string, worktree: string): string {
+  return inSlot(deps, worktree) ? join(dirname(worktree), '.run') : deps.paths.jobRunDir(jobId);
 }
 
 /**
@@ -31,7 +35,7 @@ export function runDirFor(deps: ActivityContext, jobId: string, worktree: string
  * job names (their values from the worker's environment and env files): the container is the boundary.
  */
 export async function placementFor(deps: ActivityContext, jobId: string, worktree: string, spec: RuntimeSpec | undefined): Promise<Placement> {
-  const runDir = runDirFor(deps, jobId, worktree, spec);
+  const runDir = runDirFor(deps, jobId, worktree);
   if (!spec || spec.kind === 'host') return { runtime: deps.runtime, env: (extra = {}) => ({ ...deps.baseEnv, ...extra }), runDir };
   checkRuntimeEnv(spec.env, deps.policy);
   const pool = requireDocker(deps);

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { existsSync, lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv } from '../config/policy.js';
 import type { GitCall, JobRepo } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
@@ -10,7 +10,7 @@ import { isLocalRepo } from '../shared/repo-location.js';
 import type { CleanupInput, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import { requireDocker, resolveRuntime, runDirFor } from './placement.js';
+import { inSlot, requireDocker, resolveRuntime, runDirFor } from './placement.js';
 import { LEGACY_DIR, makeRunDir } from './run-files.js';
 
 /** Never committed: the place agents used for run files before run directories. */
@@ -37,7 +37,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
           const slot = runtime.kind === 'docker' ? await requireDocker(deps).claim(input.jobId, runtime.image) : undefined;
           const worktree = slot ? join(slot.dir, input.jobId) : deps.paths.worktree(input.jobId);
           const repo: JobRepo = { gitdir: deps.paths.jobGitDir(input.jobId), worktree };
-          const runDir = runDirFor(deps, input.jobId, worktree, runtime);
+          const runDir = runDirFor(deps, input.jobId, worktree);
           Object.assign(made, { worktree, runDir });
           log({ source: 'drover', text: `preparing worktree on ${deps.workerId}` });
           const mirror = deps.paths.mirror(input.repo);
@@ -63,7 +63,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
 
     async cleanupWorkspace(input: CleanupInput): Promise<void> {
       checkWorktreePath(deps, input.jobId, input.worktree);
-      await withHeartbeat(() => removeJob(deps, { jobId: input.jobId, runtime: input.runtime, worktree: input.worktree }));
+      await withHeartbeat(() => removeJob(deps, input.jobId, input.worktree));
       deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
     },
   };
@@ -101,19 +101,19 @@ interface Made {
 }
 
 async function undoPrepare(deps: ActivityContext, made: Made): Promise<void> {
-  if (made.worktree) await removeJob(deps, { jobId: made.jobId, runtime: made.runtime, worktree: made.worktree });
+  if (made.worktree) await removeJob(deps, made.jobId, made.worktree);
   else if (made.runtime.kind === 'docker') await requireDocker(deps).release(made.jobId);
 }
 
 /** Stops the job's processes and container, and removes its worktree, git directory and run files. */
-async function removeJob(deps: ActivityContext, job: { jobId: string; runtime: RuntimeSpec | undefined; worktree: string }): Promise<void> {
+async function removeJob(deps: ActivityContext, jobId: string, worktree: string): Promise<void> {
   // The agent may still be running (a cancelled workflow does not wait for it): stop it, its checks and its
   // git before the worktree disappears under them. A container goes as a whole.
-  if (job.runtime?.kind === 'docker') await requireDocker(deps).release(job.jobId);
-  await deps.runtime.killTagged(processTag(job.jobId));
-  const runDir = runDirFor(deps, job.jobId, job.worktree, job.runtime);
-  await removeJobFiles(deps, { gitdir: deps.paths.jobGitDir(job.jobId), worktree: job.worktree }, runDir);
-  if (job.runtime?.kind === 'docker') requireDocker(deps).removeSlotDir(job.worktree);
+  const boxed = inSlot(deps, worktree);
+  if (boxed) await requireDocker(deps).release(jobId);
+  await deps.runtime.killTagged(processTag(jobId));
+  await removeJobFiles(deps, { gitdir: deps.paths.jobGitDir(jobId), worktree }, runDirFor(deps, jobId, worktree));
+  if (boxed) requireDocker(deps).removeSlotDir(worktree);
 }
 
 async function removeJobFiles(deps: ActivityContext, repo: JobRepo, runDir: string): Promise<void> {
@@ -150,9 +150,6 @@ export function checkWorktreePath(deps: Pick<ActivityContext, 'paths'>, jobId: s
   const ok = !jobIdProblem(jobId) && (worktree === deps.paths.worktree(jobId) || (inSlot(deps, worktree) && basename(worktree) === jobId));
   if (!ok) throw new AppError('InvalidInput', `${worktree} is not where this worker keeps the worktree of job ${jobId}`);
 }
-
-const inSlot = (deps: Pick<ActivityContext, 'paths'>, path: string) =>
-  dirname(dirname(path)) === deps.paths.dockerSlots() && /^[0-9a-f]{12}$/.test(basename(dirname(path)));
 
 /**
  * A local repository must be the worker's own: not where jobs write (worktrees, slots, job directories,

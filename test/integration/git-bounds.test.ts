@@ -139,7 +139,8 @@ describe('bounded git', () => {
         runtime: runtime === 'docker' ? { kind: 'docker' } : { kind: 'host' },
       });
       const log = dataPaths(env.config.dataDir).jobLog(jobId);
-      await waitFor('the check to run', () => (existsSync(log) && readFileSync(log, 'utf8').includes('checking') ? true : undefined));
+      // The line the check printed (the logged command line holds the word too).
+      await waitFor('the check to run', () => (existsSync(log) && readFileSync(log, 'utf8').includes('"stream":"stdout","text":"checking"') ? true : undefined));
       const pid = runtime === 'host' ? Number(readFileSync(join(marks, 'check.pid'), 'utf8')) : undefined;
       const container = runtime === 'docker' ? (await containersOf(jobId))[0] : undefined;
       if (runtime === 'docker') assert.ok(container, 'the job has its container');
