@@ -6,7 +6,7 @@ import { AppError } from '../shared/errors.js';
 import { CriticVerdict, type CriticInput, type ValidateInput, type ValidationCheck } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import type { JobLog } from './job-log.js';
-import { jobCall, processTag, requireJobRepo, stopJobProcesses } from './workspace.js';
+import { jobCall, processTag, requireJobRepo, whileJobStopped } from './workspace.js';
 import { placementFor, type Placement } from './placement.js';
 import { withHeartbeat } from './heartbeat.js';
 import { tailBuffer } from './tail-buffer.js';
@@ -56,8 +56,7 @@ export function createValidationActivities(deps: ActivityContext) {
       const repo = requireJobRepo(deps, input.jobId, input.worktree);
       const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
       return withHeartbeat(async () => {
-        await stopJobProcesses(deps, input.jobId, input.worktree);
-        const diff = await deps.git.stagedDiff(repo, input.baseCommit, jobCall(input.jobId));
+        const diff = await whileJobStopped(deps, input.jobId, input.worktree, () => deps.git.stagedDiff(repo, input.baseCommit, jobCall(input.jobId)));
         const stdout: string[] = [];
         const r = await place.runtime.exec({
           argv: ['bash', '-c', input.critic.command],

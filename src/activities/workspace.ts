@@ -27,8 +27,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
       checkRepoAllowed(input.repo, deps.policy);
       const runtime = resolveRuntime(deps, input.runtime);
       if (runtime.kind === 'docker') checkRuntimeEnv(runtime.env, deps.policy);
-      const source = repoSource(input.repo);
-      if (source.local) checkLocalSource(deps, source.url);
+      const source = repoSource(deps, input.repo);
       const call = jobCall(input.jobId);
       const made: Made = { jobId: input.jobId, runtime };
       return withHeartbeat(async () => {
@@ -134,12 +133,13 @@ function makeLegacyDir(worktree: string): void {
 }
 
 /**
- * Stops whatever of the job still runs (a container's processes, tagged ones on the host) before the worker's
- * git reads the worktree: a running process could swap a file for a link under it.
+ * Runs `work` (the worker's git reading the worktree) while nothing of the job runs: tagged processes on the
+ * host are stopped, a container's are stopped and the container frozen. A running process could otherwise
+ * swap a file for a link to a host file under git.
  */
-export async function stopJobProcesses(deps: ActivityContext, jobId: string, worktree: string): Promise<void> {
-  if (inSlot(deps, worktree)) await requireDocker(deps).quiesce(jobId);
+export async function whileJobStopped<T>(deps: ActivityContext, jobId: string, worktree: string, work: () => Promise<T>): Promise<T> {
   await deps.runtime.killTagged(processTag(jobId));
+  return inSlot(deps, worktree) ? requireDocker(deps).frozen(jobId, work) : work();
 }
 
 /**
@@ -152,25 +152,25 @@ export function checkWorktreePath(deps: Pick<ActivityContext, 'paths'>, jobId: s
 }
 
 /**
- * A local repository must be the worker's own: not where jobs write (worktrees, slots, job directories,
- * mirrors), and owned by the worker's user (git runs the origin's hooks when it pushes there; a directory a
- * container made is not one).
+ * Where git fetches from and pushes to. A local repository, by its real path (the one repos.allow was checked
+ * against), must be the worker's own: not where jobs write (worktrees, slots, job directories, mirrors), and
+ * owned by the worker's user (git runs the origin's hooks when it pushes there; a directory a container made
+ * is not one). Checked again before every push.
  */
-function checkLocalSource(deps: ActivityContext, path: string): void {
+export function repoSource(deps: ActivityContext, repo: string): { url: string; local: boolean } {
+  if (!isLocalRepo(repo)) return { url: repo, local: false };
+  const given = resolve(repo.replace(/^file:\/\//i, ''));
+  if (!existsSync(given)) throw new AppError('RepoNotFound', `repository path does not exist: ${given}`);
+  const path = realpathSync(given);
   const p = deps.paths;
-  for (const area of [p.worktrees(), p.dockerSlots(), p.jobs(), p.mirrors()]) {
+  for (const area of [p.worktrees(), p.dockerSlots(), p.jobs(), p.mirrors()].map(real)) {
     if (path === area || inside(area, path)) throw new AppError('RepoNotAllowed', `repository ${path} is where this worker keeps jobs' files (${area})`);
   }
   checkLocalOwner(path);
+  return { url: path, local: true };
 }
 
-/** Where git fetches from: a local repository by its real path (the one repos.allow was checked against). */
-export function repoSource(repo: string): { url: string; local: boolean } {
-  if (!isLocalRepo(repo)) return { url: repo, local: false };
-  const path = resolve(repo.replace(/^file:\/\//i, ''));
-  if (!existsSync(path)) throw new AppError('RepoNotFound', `repository path does not exist: ${path}`);
-  return { url: realpathSync(path), local: true };
-}
+const real = (path: string) => (existsSync(path) ? realpathSync(path) : resolve(path));
 
 const inside = (root: string, path: string) => {
   const rel = relative(resolve(root), resolve(path));

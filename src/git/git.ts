@@ -260,22 +260,32 @@ export function createGit(opts: GitOptions) {
   };
 
   /**
-   * Stages the worktree. A nested repository the agent made (a directory with a `.git`, which may point
-   * anywhere on the host) would be recorded as a submodule commit: such new entries are taken out again.
-   * Returns their paths.
+   * Stages the worktree. A nested repository the agent made or repointed (a directory with a `.git`, which
+   * may name any repository on the host) would be recorded as a submodule commit: such entries are put back
+   * as they are in base, and if any remains the commit is refused.
    */
-  async function stageAll(repo: JobRepo, base: string, call: GitCall): Promise<string[]> {
+  async function stageAll(repo: JobRepo, base: string, call: GitCall): Promise<void> {
     const run: Run = { step: 'local', repo };
     await git(run, ['add', '-A'], call);
-    const raw = await git(run, ['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', base, '--'], call);
-    const fields = raw.split('\0');
-    const nested: string[] = [];
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const [oldMode, newMode] = fields[i]!.replace(/^:/, '').split(' ');
-      if (newMode === GITLINK && oldMode !== GITLINK) nested.push(fields[i + 1]!);
+    const nested = await gitlinkChanges(run, base, call);
+    if (nested.length === 0) return;
+    // Paths as bytes, through a file: a name need not be UTF-8, and argv could not carry it.
+    const list = join(repo.gitdir, 'drover-nested-paths');
+    writeFileSync(list, Buffer.concat(nested.flatMap((path) => [path, Buffer.from([0])])));
+    await git(run, ['--literal-pathspecs', 'reset', '--quiet', `--pathspec-from-file=${list}`, '--pathspec-file-nul', base], call);
+    if ((await gitlinkChanges(run, base, call)).length > 0) {
+      throw new AppError('AgentProtocolError', 'the worktree holds nested git repositories that could not be left out of the commit');
     }
-    if (nested.length > 0) await git(run, ['--literal-pathspecs', 'reset', '--quiet', base, '--', ...nested], call);
-    return nested;
+  }
+
+  /** Staged gitlinks that differ from base, their paths as bytes (git quotes unusual names C-style). */
+  async function gitlinkChanges(run: Run, base: string, call: GitCall): Promise<Buffer[]> {
+    const raw = await git(run, ['-c', 'core.quotePath=true', 'diff', '--cached', '--raw', '--no-renames', '--no-abbrev', base, '--'], call);
+    return raw
+      .split('\n')
+      .map((line) => /^:\d{6} (\d{6}) [0-9a-f]+ [0-9a-f]+ [A-Z]\d*\t(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m?.[1] === GITLINK)
+      .map((m) => unquotePath(m[2]!));
   }
 
   async function revParse(gitdir: string, rev: string, call: GitCall): Promise<string | null> {
@@ -326,6 +336,30 @@ function writeGitDir(dir: string, g: { mirror: string; branch: string; sha: stri
   writeFileSync(join(dir, 'info', 'exclude'), g.exclude.map((p) => `${p}\n`).join(''));
   // The repository's .gitattributes must not start filter programs, not even ones the worker's config defines.
   writeFileSync(join(dir, 'info', 'attributes'), '* -filter\n');
+}
+
+const C_ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, '\\': 92 };
+
+/** A path as git prints it with core.quotePath: plain ASCII, or "C-quoted" with octal bytes. */
+export function unquotePath(text: string): Buffer {
+  if (!text.startsWith('"')) return Buffer.from(text, 'utf8');
+  const bytes: number[] = [];
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text[i]!;
+    if (c !== '\\') {
+      bytes.push(...Buffer.from(c, 'utf8'));
+      continue;
+    }
+    const next = text[i + 1]!;
+    if (/[0-7]/.test(next)) {
+      bytes.push(parseInt(text.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else {
+      bytes.push(C_ESCAPES[next] ?? next.charCodeAt(0));
+      i += 1;
+    }
+  }
+  return Buffer.from(bytes);
 }
 
 const lastLine = (err: unknown) => String((err as Error)?.message ?? err).trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';

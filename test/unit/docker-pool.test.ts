@@ -19,7 +19,7 @@ function fakeEngine() {
     },
     isRunning: async (id) => containers.has(id),
     remove: async (id) => void containers.delete(id),
-    listByLabel: async (label, value) => [...containers].filter(([, l]) => l[label] === value).map(([id, labels]) => ({ id, labels })),
+    listByLabel: async (label, value) => [...containers].filter(([, l]) => (value === undefined ? label in l : l[label] === value)).map(([id, labels]) => ({ id, labels })),
     run: async () => 0,
   };
   return { engine: engine as Engine, containers };

@@ -18,15 +18,16 @@ const END_WAIT_MS = 5_000;
  */
 export function containerRuntime(engine: Engine, container: string): Runtime {
   const signalAll = (signal: 'TERM' | 'KILL') => engine.run(container, ['kill', `-${signal}`, '--', '-1'], AGENT_USER).catch(() => null);
-  const anyLeft = async () => (await engine.run(container, ['pgrep', '-u', AGENT_USER], '0').catch(() => 1)) === 0;
+  /** pgrep says 1 for none; anything else (found, or the probe could not run) is not "none". */
+  const noneLeft = async () => (await engine.run(container, ['pgrep', '-u', AGENT_USER], '0').catch(() => null)) === 1;
 
   /**
-   * Ends every process of the agent's user in the container and makes sure none is left. The worker's git
-   * reads the worktree next: a process left running could swap a file for a link to a host file under it.
+   * Ends every process of the agent's user in the container and makes sure none is left: like a process
+   * group on the host, whatever a run started ends with it. Fails closed.
    */
   async function quiesce(): Promise<void> {
     for (let i = 0; i < QUIESCE_TRIES; i++) {
-      if (!(await anyLeft())) return;
+      if (await noneLeft()) return;
       await signalAll('KILL');
       await delay(50 * (i + 1));
     }

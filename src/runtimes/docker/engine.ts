@@ -50,10 +50,14 @@ export interface Engine {
   /** Runs a short command and returns its exit code (for signals and probes). */
   run(container: string, argv: string[], user: string): Promise<number | null>;
   isRunning(container: string): Promise<boolean>;
+  /** Freezes every process in the container (cgroup freezer) until unpause. */
+  pause(container: string): Promise<void>;
+  unpause(container: string): Promise<void>;
   /** How many processes the kernel killed at the container's memory limit (exec'd ones included). */
   oomKills(container: string): Promise<number>;
   remove(container: string): Promise<void>;
-  listByLabel(label: string, value: string): Promise<{ id: string; labels: Record<string, string> }[]>;
+  /** Containers with the label (any value when value is undefined). */
+  listByLabel(label: string, value?: string): Promise<{ id: string; labels: Record<string, string> }[]>;
   importImage(tar: NodeJS.ReadableStream, tag: string, changes: string[]): Promise<void>;
 }
 
@@ -161,6 +165,12 @@ export function connectEngine(socketPath = process.env.DOCKER_HOST?.replace(/^un
       const info = await docker.getContainer(container).inspect().catch(() => undefined);
       return info?.State?.Running === true;
     },
+    async pause(container) {
+      await docker.getContainer(container).pause();
+    },
+    async unpause(container) {
+      await docker.getContainer(container).unpause();
+    },
     async oomKills(container) {
       // State.OOMKilled only tells of the main process; the cgroup counts every kill (v2 memory.events,
       // v1 memory.oom_control), and the container sees its own cgroup.
@@ -186,7 +196,7 @@ export function connectEngine(socketPath = process.env.DOCKER_HOST?.replace(/^un
         });
     },
     async listByLabel(label, value) {
-      const list = await docker.listContainers({ all: true, filters: { label: [`${label}=${value}`] } });
+      const list = await docker.listContainers({ all: true, filters: { label: [value === undefined ? label : `${label}=${value}`] } });
       return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
     },
     async importImage(tar, tag, changes) {

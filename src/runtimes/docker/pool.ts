@@ -97,13 +97,26 @@ export class DockerPool {
   }
 
   /**
-   * Stops every process of the job's container (if it has one running), so nothing changes the worktree
-   * while the worker's git reads it.
+   * Runs `work` (the worker's git reading the worktree) while nothing of the job can run: the job's
+   * containers are stopped of their processes and frozen, and thawed afterwards. Fails closed: a container
+   * that cannot be frozen is removed instead.
    */
-  async quiesce(jobId: string): Promise<void> {
+  async frozen<T>(jobId: string, work: () => Promise<T>): Promise<T> {
     const held = this.claims.get(jobId);
     const containers = new Set([...(held ? [held.container] : []), ...(await this.engine.listByLabel(LABEL_JOB, jobId)).map((c) => c.id)]);
-    for (const c of containers) if (await this.engine.isRunning(c)) await containerRuntime(this.engine, c).killTagged('');
+    const paused: string[] = [];
+    for (const c of containers) {
+      if (!(await this.engine.isRunning(c))) continue;
+      await containerRuntime(this.engine, c).killTagged('');
+      const ok = await this.engine.pause(c).then(() => true, () => false);
+      if (ok) paused.push(c);
+      else await this.engine.remove(c);
+    }
+    try {
+      return await work();
+    } finally {
+      await Promise.all(paused.map((c) => this.engine.unpause(c).catch(() => undefined)));
+    }
   }
 
   /** Destroys the job's container, and starts a fresh one in the background. */
@@ -155,7 +168,11 @@ export class DockerPool {
   }
 
   private async removeLeftovers(): Promise<number> {
-    const leftovers = await this.engine.listByLabel(LABEL_WORKER, this.opts.workerId);
+    // This worker's, and any container on one of its slot directories (made under another worker id).
+    const slots = new Set(existsSync(this.opts.slotsDir) ? readdirSync(this.opts.slotsDir) : []);
+    const bySlot = (await this.engine.listByLabel(LABEL_SLOT)).filter((c) => slots.has(c.labels[LABEL_SLOT] ?? ''));
+    const mine = await this.engine.listByLabel(LABEL_WORKER, this.opts.workerId);
+    const leftovers = [...new Map([...mine, ...bySlot].map((c) => [c.id, c])).values()];
     await Promise.all(leftovers.map((c) => this.engine.remove(c.id)));
     if (leftovers.length) this.opts.log?.(`removed ${leftovers.length} container(s) left by an earlier run of this worker`);
     // Slot directories of warm containers; those holding a job's worktree are the worker's sweep to judge.
