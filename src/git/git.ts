@@ -103,7 +103,8 @@ export function createGit(opts: GitOptions) {
       // simple-git signals git itself; helpers it started (remote-https, receive-pack, a hook) may outlive it.
       await killTaggedProcesses(CALL_ENV, id, 500);
       if (call.signal?.aborted) throw new GitCancelled();
-      throw new AppError('GitFailed', `git ${args[0]} timed out after ${Math.round(timeoutMs / 1000)}s (git.timeouts.${run.step}); is the remote answering?`);
+      const command = args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? 'command';
+      throw new AppError('GitFailed', `git ${command} timed out after ${Math.round(timeoutMs / 1000)}s (git.timeouts.${run.step}); is the remote answering?`);
     }
   }
 
