@@ -26,9 +26,25 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts `temporal server start-dev` with state in a db file, then registers Drover's namespace setup. */
+const PORT_TRIES = 3;
+
+/**
+ * Starts `temporal server start-dev` with state in a db file, then registers Drover's namespace setup. A port
+ * it picked itself may be taken by someone else before the server binds it (it is free only when asked): then
+ * it tries another one.
+ */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
-  const port = opts.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts, opts.port ?? (await freePort()));
+    } catch (err) {
+      const retry = opts.port === undefined && attempt < PORT_TRIES && err instanceof AppError && err.details?.exitedEarly === true;
+      if (!retry) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: DevServerOptions, port: number): Promise<DevServer> {
   const namespace = opts.namespace ?? 'default';
   mkdirSync(dirname(opts.dbFile), { recursive: true });
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', opts.dbFile];
@@ -46,7 +62,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) {
-      throw new AppError('ServerUnavailable', `temporal dev server exited with code ${child.exitCode}${opts.logFile ? `; see ${opts.logFile}` : ''}`);
+      throw new AppError('ServerUnavailable', `temporal dev server exited with code ${child.exitCode}${opts.logFile ? `; see ${opts.logFile}` : ''}`, {
+        details: { exitedEarly: true },
+      });
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });

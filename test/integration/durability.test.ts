@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DroverClient } from '../../src/client.js';
 import { dataPaths } from '../../src/config/paths.js';
-import { freePort } from '../../src/temporal/dev-server.js';
 import { agentScript, git, isAlive, makeRepo, REPO_ROOT, startTestEnv, startTestServer, tempDir, testConfig, waitFor } from '../support/harness.js';
 import type { DroverConfig } from '../../src/config/schema.js';
 
@@ -75,8 +74,8 @@ sleep 600`);
   });
 
   it('keeps a job waiting for an answer across a dev server restart (same db file), then completes it', async () => {
-    const port = await freePort();
-    let server = await startTestServer({ port });
+    let server = await startTestServer();
+    const port = Number(server.address.split(':')[1]);
     const dbFile = server.dbFile;
     cleanups.push(() => server.stop());
     const env = await startTestEnv(server.address);
