@@ -247,6 +247,9 @@ export async function prepareJob(spec: JobSpecInput, config: Pick<DroverConfig, 
     checkLocalOwner(repo);
     if (!(await gitFor(config).isGitRepo(repo))) throw new AppError('RepoNotFound', `not a git repository: ${repo}`);
   }
+  if (job.include?.length && !isLocalRepo(repo)) {
+    throw new AppError('InvalidInput', 'invalid job: include: works only with a local repository (it copies files from its working tree)');
+  }
   const policy = policyFrom(config);
   checkRepoAllowed(repo, policy);
   if (job.runtime?.kind === 'docker') checkRuntimeEnv(job.runtime.env, policy);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import { createDepCache, parseSize } from './activities/dep-cache.js';
 import { dataPaths } from './config/paths.js';
 import type { DroverConfig } from './config/schema.js';
 import { createHostRuntime } from './runtimes/host-runtime.js';
@@ -101,6 +102,8 @@ async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock:
     agents: config.agents,
     ...(docker.pool ? { docker: docker.pool } : {}),
     defaultRuntime: config.worker.runtime,
+    defaults: config.defaults,
+    cache: createDepCache({ dir: paths.caches(), maxBytes: parseSize(config.cache.maxSize) }),
   });
   const common = {
     connection,

@@ -4,6 +4,8 @@ import type { AgentsConfig } from '../config/schema.js';
 import type { Git } from '../git/git.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { DockerPool } from '../runtimes/docker/pool.js';
+import type { JobDefaults } from '../shared/schemas.js';
+import type { DepCache } from './dep-cache.js';
 import type { JobLog } from './job-log.js';
 import type { Redact } from './redact.js';
 
@@ -28,6 +30,10 @@ export interface ActivityDeps {
   docker?: DockerPool;
   /** Where jobs that name no runtime run. */
   defaultRuntime: 'host' | 'docker';
+  /** Setup, validation, teardown and caches for jobs whose job and repository name none. */
+  defaults: JobDefaults;
+  /** Dependency caches in the data dir. */
+  cache: DepCache;
 }
 
 /** What the activity factories share: deps plus per-worker helpers. */

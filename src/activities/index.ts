@@ -6,6 +6,7 @@ import { createKeyLock } from './key-lock.js';
 import { createRedactor } from './redact.js';
 import { failuresMapped } from './to-failure.js';
 import { createValidationActivities } from './validate.js';
+import { createSetupActivities } from './setup.js';
 import { createWorkspaceActivities } from './workspace.js';
 
 /** Activity names are wire names (they are in every history): renaming one breaks running jobs. */
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
   return failuresMapped(
     {
       ...createWorkspaceActivities(ctx),
+      ...createSetupActivities(ctx),
       ...createAgentActivities(ctx),
       ...createValidationActivities(ctx),
       ...createCommitActivities(ctx),

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { redactDeep, type Redact } from './redact.js';
 
 export interface JobLogEntry {
-  source: 'agent' | 'validate' | 'critic' | 'git' | 'drover';
+  source: 'agent' | 'setup' | 'validate' | 'teardown' | 'critic' | 'git' | 'drover' | 'cache';
   stream?: 'stdout' | 'stderr';
   type?: string;
   text: string;

@@ -5,13 +5,11 @@ import { durationMs } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
 import { CriticVerdict, type CriticInput, type ValidateInput, type ValidationCheck } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
-import type { JobLog } from './job-log.js';
 import { jobCall, processTag, requireJobRepo, whileJobStopped } from './workspace.js';
-import { placementFor, type Placement } from './placement.js';
+import { placementFor } from './placement.js';
+import { killLeftovers, runSteps } from './steps.js';
 import { withHeartbeat } from './heartbeat.js';
-import { tailBuffer } from './tail-buffer.js';
 
-const OUTPUT_TAIL = 1_500;
 const COMMENTS_LIMIT = 4_000;
 const RawVerdict = z.object({ approve: z.boolean(), comments: z.string().default('') });
 
@@ -24,29 +22,7 @@ export function createValidationActivities(deps: ActivityContext) {
       const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
       return withHeartbeat(async () => {
         await killLeftovers(place, input.jobId, log);
-        const checks: ValidationCheck[] = [];
-        for (const step of input.steps) {
-          const tail = tailBuffer(OUTPUT_TAIL);
-          log({ source: 'validate', text: `$ ${step.command}`, check: step.name });
-          const r = await place.runtime.exec({
-            argv: ['bash', '-c', step.command],
-            cwd: input.worktree,
-            env: place.env(),
-            signal: Context.current().cancellationSignal,
-            hardTimeoutMs: durationMs(step.timeout),
-            tag: processTag(input.jobId),
-            onLine: (stream, line) => {
-              // Redacted before the tail cuts it: half a secret would not be recognized later.
-              tail.add(deps.redact(line));
-              log({ source: 'validate', stream, text: line, check: step.name });
-            },
-          });
-          if (r.end === 'cancelled') throw new CancelledFailure('job cancelled during validation');
-          const passed = r.end === 'exit' && r.exitCode === 0;
-          log({ source: 'validate', text: `${step.name}: ${passed ? 'passed' : 'failed'} (exit ${r.exitCode})`, check: step.name });
-          checks.push({ name: step.name, passed, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: tail.value, timedOut: r.end === 'timeout' });
-        }
-        return checks;
+        return runSteps(deps, { jobId: input.jobId, worktree: input.worktree, place, log, source: 'validate' }, input.steps);
       });
     },
 
@@ -79,16 +55,6 @@ export function createValidationActivities(deps: ActivityContext) {
       });
     },
   };
-}
-
-/**
- * Checks and critics are the job's processes like the agent: what a crashed attempt left running is stopped
- * before they run again. A first attempt in a container has nothing to stop (the container is the job's).
- */
-async function killLeftovers(place: Placement, jobId: string, log: JobLog): Promise<void> {
-  if (place.runtime.kind !== 'host' && Context.current().info.attempt === 1) return;
-  const killed = await place.runtime.killTagged(processTag(jobId));
-  if (killed > 0) log({ source: 'drover', text: `stopped ${killed} process(es) the job left running` });
 }
 
 /**

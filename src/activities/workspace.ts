@@ -7,11 +7,14 @@ import type { GitCall, JobRepo } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
 import { branchFor, jobIdProblem } from '../shared/ids.js';
 import { isLocalRepo } from '../shared/repo-location.js';
-import type { CleanupInput, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
+import type { CleanupInput, JobDefaults, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import { inSlot, requireDocker, resolveRuntime, runDirFor } from './placement.js';
 import { LEGACY_DIR, makeRunDir } from './run-files.js';
+import { copyIncluded, readRepoDefaults, REPO_FILE } from './repo-config.js';
+import { mergeDefaults } from '../shared/job-plan.js';
+import type { JobLog } from './job-log.js';
 
 /** Never committed: the place agents used for run files before run directories. */
 const EXCLUDE = [`/${LEGACY_DIR}/`];
@@ -43,16 +46,18 @@ export function createWorkspaceActivities(deps: ActivityContext) {
           mkdirSync(deps.paths.mirrors(), { recursive: true });
           await deps.lockMirror(mirror, () => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, call), call.signal);
           const baseCommit = await deps.git.resolveBase(mirror, input.base, call);
+          const defaults = await jobDefaults(deps, mirror, baseCommit, call, log);
           await removeJobFiles(deps, repo, runDir);
           const branch = branchFor(input.jobId);
           await deps.git.createJobRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE }, call);
           makeLegacyDir(worktree);
+          if (input.include?.length) includeFiles(deps, source, repo, input.include, log);
           // A host agent gets a repository of its own to run git in; a container cannot see the mirror's objects.
           if (!slot) deps.git.createAgentRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE });
           makeRunDir(runDir, slot ? requireDocker(deps).agentUid : undefined);
           if (slot) requireDocker(deps).handToAgent(worktree);
           log({ source: 'git', text: `worktree ${worktree} on ${branch} at ${baseCommit}${slot ? ` in container ${slot.container.slice(0, 12)} (${slot.image})` : ''}` });
-          return { hostQueue: deps.hostQueue, workerId: deps.workerId, worktree, branch, baseCommit, runtime };
+          return { hostQueue: deps.hostQueue, workerId: deps.workerId, worktree, branch, baseCommit, runtime, ...(defaults ? { defaults } : {}) };
         } catch (err) {
           await undoPrepare(deps, made).catch((e: Error) => log({ source: 'drover', text: `could not remove what prepare made: ${e.message}` }));
           throw err;
@@ -66,6 +71,23 @@ export function createWorkspaceActivities(deps: ActivityContext) {
       deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
     },
   };
+}
+
+/** The repository's .drover.yml over the worker's defaults; undefined when neither names anything. */
+async function jobDefaults(deps: ActivityContext, mirror: string, sha: string, call: GitCall, log: JobLog): Promise<JobDefaults | undefined> {
+  const repo = await readRepoDefaults(deps.git, mirror, sha, call);
+  if (repo) log({ source: 'drover', text: `${REPO_FILE} names ${Object.keys(repo).join(', ') || 'nothing'}` });
+  const merged = mergeDefaults(repo, deps.defaults);
+  return Object.keys(merged).length > 0 ? merged : undefined;
+}
+
+/** Copies the ignored files a job asked for from its local repository's working tree; they are never committed. */
+function includeFiles(deps: ActivityContext, source: { url: string; local: boolean }, repo: JobRepo, patterns: string[], log: JobLog): void {
+  if (!source.local) throw new AppError('InvalidInput', 'include works only with a local repository (it copies files from its working tree)');
+  const { copied, skipped } = copyIncluded(source.url, repo.worktree, patterns);
+  deps.git.excludeFromCommit(repo.gitdir, copied);
+  log({ source: 'drover', text: copied.length ? `included from ${source.url}: ${copied.join(', ')}` : `include matched no file in ${source.url}` });
+  if (skipped.length) log({ source: 'drover', text: `not included: ${skipped.join(', ')}` });
 }
 
 export const processTag = (jobId: string) => `drover-job:${jobId}`;
@@ -163,7 +185,7 @@ export function repoSource(deps: ActivityContext, repo: string): { url: string; 
   if (!existsSync(given)) throw new AppError('RepoNotFound', `repository path does not exist: ${given}`);
   const path = realpathSync(given);
   const p = deps.paths;
-  for (const area of [p.worktrees(), p.dockerSlots(), p.jobs(), p.mirrors()].map(real)) {
+  for (const area of [p.worktrees(), p.dockerSlots(), p.jobs(), p.mirrors(), p.caches()].map(real)) {
     if (path === area || inside(area, path)) throw new AppError('RepoNotAllowed', `repository ${path} is where this worker keeps jobs' files (${area})`);
   }
   checkLocalOwner(path);

@@ -18,6 +18,9 @@ export interface SubmitFlags {
   runtimeEnv?: string[];
   env?: string[];
   validate?: string[];
+  setup?: string[];
+  teardown?: string[];
+  include?: string[];
   critic?: string;
   maxRevisions?: string;
   message?: string;
@@ -62,6 +65,10 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
   }
   if (Array.isArray(spec.validate)) spec.validate = spec.validate.map(normalizeStep);
   if (f.validate?.length) spec.validate = [...((spec.validate as unknown[]) ?? []), ...f.validate.map(normalizeStep)];
+  // Setup and teardown steps may be bare commands anywhere (the schema names them).
+  if (f.setup?.length) spec.setup = [...((spec.setup as unknown[]) ?? []), ...f.setup];
+  if (f.teardown?.length) spec.teardown = [...((spec.teardown as unknown[]) ?? []), ...f.teardown];
+  if (f.include?.length) spec.include = [...((spec.include as unknown[]) ?? []), ...f.include];
   if (f.critic !== undefined) spec.critic = { command: f.critic };
   if (f.maxRevisions !== undefined) spec.maxRevisions = Number(f.maxRevisions);
   const timeouts: Record<string, string> = { ...((spec.timeouts as object) ?? {}) };

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { AppError, exitCodeFor, EXIT } from '../shared/errors.js';
 import { registerAnswer } from './commands/answer.js';
+import { registerCache } from './commands/cache.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
@@ -23,7 +24,7 @@ const program = new Command('drover')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const register of [registerDev, registerDemo, registerWorker, registerSubmit, registerStatus, registerAnswer, registerCancel, registerList, registerLogs, registerResult, registerImage]) {
+for (const register of [registerDev, registerDemo, registerWorker, registerSubmit, registerStatus, registerAnswer, registerCancel, registerList, registerLogs, registerResult, registerImage, registerCache]) {
   register(program);
 }
 

@@ -53,6 +53,7 @@ export function renderResult(res: JobResult): string {
       ['usage', res.usage ? `${res.usage.turns} turns, ${res.usage.inputTokens} in / ${res.usage.outputTokens} out tokens${res.usage.costUsd === null ? '' : `, $${res.usage.costUsd.toFixed(4)}`}` : undefined],
       ['failure', res.failure ? `${res.failure.type}: ${res.failure.message}` : undefined],
     ]),
+    ...(res.setup?.length ? ['setup', ...res.setup.map((c) => `  ${c.name} ${c.passed ? 'passed' : 'FAILED'} (${(c.durationMs / 1000).toFixed(1)}s)`)] : []),
     ...(files.length ? ['files', ...files] : []),
     ...(rounds.length ? ['validation', ...rounds] : []),
     ...(res.questions.length ? ['questions', ...res.questions.map((q) => `  Q: ${q.question}\n  A: ${q.answer}`)] : []),

@@ -29,7 +29,7 @@ export function renderLogLine(line: string): string[] {
     return [line];
   }
   const time = typeof e.ts === 'string' ? e.ts.slice(11, 19) : '--:--:--';
-  const tag = (e.source === 'validate' && e.check ? `validate:${e.check}` : e.source).padEnd(8);
+  const tag = (['validate', 'setup', 'teardown'].includes(e.source) && e.check ? `${e.source}:${e.check}` : e.source).padEnd(8);
   if (e.source === 'agent' && Array.isArray(e.events)) {
     return e.events.map((ev) => `${time} ${tag} ${MARK[ev.type] ?? '  '}${ev.text}`);
   }

@@ -18,6 +18,8 @@ export const dataPaths = (dataDir: string) => ({
   jobGitDir: (jobId: string) => join(dataDir, 'jobs', jobId, 'git'),
   /** Run files of a job on the host runtime (a container job's are in its slot directory). */
   jobRunDir: (jobId: string) => join(dataDir, 'jobs', jobId, 'run'),
+  /** Dependency caches (`cache:` of jobs, repositories and the worker config), one directory per key. */
+  caches: () => join(dataDir, 'caches'),
   temporalDb: () => join(dataDir, 'temporal', 'dev.db'),
   workerIdFile: () => join(dataDir, 'worker-id'),
   /** Written by `drover dev`: its address and UI URL, so other commands link to the right UI. */

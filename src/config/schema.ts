@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from '../shared/schemas.js';
+import { Duration, JobDefaults } from '../shared/schemas.js';
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 /** What every CLI backend shares; set per worker, never by a job. */
@@ -131,6 +131,13 @@ export const DroverConfig = z
       .strict()
       .default({}),
     agents: AgentsConfig.default(AgentsConfig.parse({})),
+    defaults: JobDefaults.default({}).describe("setup, validate, teardown and cache for jobs whose job and repository name none"),
+    cache: z
+      .object({
+        maxSize: z.string().regex(/^\d+(\.\d+)?[kmgt]?$/i, 'must be a size such as 500m or 10g').default('10g').describe('dependency caches kept, oldest used evicted first'),
+      })
+      .strict()
+      .default({ maxSize: '10g' }),
     dev: z
       .object({
         port: z.number().int().min(1).max(65535).default(7233),

@@ -8,7 +8,7 @@
  * cancelled, never prompts, and may use only the protocols the worker enables.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
@@ -43,6 +43,13 @@ export interface JobRepo {
   worktree: string;
 }
 
+export interface TreeEntry {
+  mode: string;
+  type: string;
+  oid: string;
+  size: number;
+}
+
 /** An editor or pager would wait for a person: git never gets one (npm, for one, exports EDITOR). */
 const NOT_FOR_GIT = /^(editor|visual|pager|git_editor|git_pager|git_sequence_editor)$/i;
 /**
@@ -61,6 +68,8 @@ const TRUSTED_ENV = {
 /** Settings no repository can undo: the command line outranks every config file. */
 const HARDENED = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'submodule.recurse=false', 'gc.auto=0', 'maintenance.auto=false', 'protocol.allow=never'];
 const GITLINK = '160000';
+/** In a job's git directory: the tree the worktree had after setup. */
+const SETUP_TREE = 'drover-setup-tree';
 
 export class GitCancelled extends Error {
   constructor() {
@@ -183,6 +192,44 @@ export function createGit(opts: GitOptions) {
       copyFileSync(join(req.repo.gitdir, 'index'), join(dir, 'index'));
     },
 
+    /**
+     * The entries at these paths in a commit's tree: mode, object id and size. A path the commit does not
+     * have is absent. Reads objects only, never the worktree: a cache key or the repository's config is
+     * what the commit holds, whatever the job did since.
+     */
+    async treeEntries(gitdir: string, sha: string, paths: string[], call: GitCall): Promise<Map<string, TreeEntry>> {
+      if (paths.length === 0) return new Map();
+      const out = await git({ step: 'local', gitdir }, ['--literal-pathspecs', 'ls-tree', '-z', '--long', '--full-tree', sha, '--', ...paths], call);
+      const entries = new Map<string, TreeEntry>();
+      for (const record of out.split('\0').filter(Boolean)) {
+        const m = /^(\d{6}) (\w+) ([0-9a-f]+) +(-|\d+)\t(.*)$/s.exec(record);
+        if (m) entries.set(m[5]!, { mode: m[1]!, type: m[2]!, oid: m[3]!, size: m[4] === '-' ? 0 : Number(m[4]) });
+      }
+      return entries;
+    },
+
+    /** A blob's content (the caller checked its size with treeEntries). */
+    async readBlob(gitdir: string, oid: string, call: GitCall): Promise<string> {
+      return git({ step: 'local', gitdir }, ['cat-file', 'blob', oid], call);
+    },
+
+    /**
+     * Records what setup left in the worktree (a lockfile npm wrote, a generated file): it belongs to the
+     * environment, not the job, and is left out of the commit unless the agent changed it further.
+     */
+    async markSetupTree(repo: JobRepo, base: string, call: GitCall): Promise<void> {
+      await stageAll(repo, base, call);
+      const tree = await git({ step: 'local', repo }, ['write-tree'], call);
+      writeFileSync(join(repo.gitdir, SETUP_TREE), `${tree}\n`);
+    },
+
+    /** Keeps these untracked paths out of the job's commit (files copied in for the job, never its work). */
+    excludeFromCommit(gitdir: string, paths: string[]): void {
+      // Each path literally: glob characters and a leading "!" or "#" escaped.
+      const lines = paths.map((p) => `/${p.replace(/[*?[\]\\!#]/g, '\\$&').replace(/ $/, '\\ ')}\n`);
+      appendFileSync(join(gitdir, 'info', 'exclude'), lines.join(''));
+    },
+
     /** The worktree's changes since base, staged, as a unified diff (for the critic). */
     async stagedDiff(repo: JobRepo, base: string, call: GitCall): Promise<string> {
       await stageAll(repo, base, call);
@@ -268,6 +315,7 @@ export function createGit(opts: GitOptions) {
   async function stageAll(repo: JobRepo, base: string, call: GitCall): Promise<void> {
     const run: Run = { step: 'local', repo };
     await git(run, ['add', '-A'], call);
+    await unstageSetupOutput(run, repo, base, call);
     const nested = await gitlinkChanges(run, base, call);
     if (nested.length === 0) return;
     // Paths as bytes, through a file: a name need not be UTF-8, and argv could not carry it.
@@ -277,6 +325,30 @@ export function createGit(opts: GitOptions) {
     if ((await gitlinkChanges(run, base, call)).length > 0) {
       throw new AppError('AgentProtocolError', 'the worktree holds nested git repositories that could not be left out of the commit');
     }
+  }
+
+  /** Paths setup changed and the agent left as setup made them go back to base in the index. */
+  async function unstageSetupOutput(run: Run, repo: JobRepo, base: string, call: GitCall): Promise<void> {
+    let setupTree: string;
+    try {
+      setupTree = readFileSync(join(repo.gitdir, SETUP_TREE), 'utf8').trim();
+    } catch {
+      return;
+    }
+    const changedPaths = async (args: string[]) => {
+      const out = await git(run, ['diff', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff', ...args, '--'], call);
+      // -z: ":<modes> <ids> <status>\0<path>\0" per entry; paths as raw bytes would need Buffers, and
+      // simple-git gives text, so a path that is not UTF-8 is simply not recognized (and stays committed).
+      return out.split('\0').filter((_, i) => i % 2 === 1);
+    };
+    const bySetup = await changedPaths([base, setupTree]);
+    if (bySetup.length === 0) return;
+    const changedSince = new Set(await changedPaths(['--cached', setupTree]));
+    const untouched = bySetup.filter((p) => !changedSince.has(p));
+    if (untouched.length === 0) return;
+    const list = join(repo.gitdir, 'drover-setup-paths');
+    writeFileSync(list, untouched.map((p) => `${p}\0`).join(''));
+    await git(run, ['--literal-pathspecs', 'reset', '--quiet', `--pathspec-from-file=${list}`, '--pathspec-file-nul', base], call);
   }
 
   /** Staged gitlinks that differ from base, their paths as bytes (git quotes unusual names C-style). */

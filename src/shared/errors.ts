@@ -21,6 +21,8 @@ export const ERROR_POLICY = {
   RepoNotAllowed: { retryable: false, exitCode: EXIT.usage },
   /** The job asks for a variable in its container that the worker's docker.envAllow does not list. */
   EnvNotAllowed: { retryable: false, exitCode: EXIT.usage },
+  /** The repository's .drover.yml at the base commit is not valid: fixing it needs a new commit. */
+  RepoConfigInvalid: { retryable: false, exitCode: EXIT.usage },
   JobNotFound: { retryable: false, exitCode: EXIT.notFound },
   JobAlreadyExists: { retryable: false, exitCode: EXIT.usage },
   GitFailed: { retryable: true, exitCode: EXIT.failed },
@@ -36,6 +38,8 @@ export const ERROR_POLICY = {
   AgentRateLimited: { retryable: true, exitCode: EXIT.failed },
   AgentModelError: { retryable: true, exitCode: EXIT.failed },
 
+  /** A setup step failed: the agent never ran (its failure would not be the agent's). */
+  SetupFailed: { retryable: false, exitCode: EXIT.failed },
   CriticFailed: { retryable: false, exitCode: EXIT.failed },
   HumanTimeout: { retryable: false, exitCode: EXIT.humanTimeout },
   WorkerUnavailable: { retryable: false, exitCode: EXIT.failed },

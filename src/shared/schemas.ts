@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from './duration.js';
 import { gitRefProblem, jobIdProblem } from './ids.js';
 import { repoLocationProblem } from './repo-location.js';
+import { normalizeRelPath, relPathProblem } from './rel-path.js';
 
 const refineProblem = (problem: (v: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
   const p = problem(value);
@@ -101,6 +102,50 @@ export const ValidationStep = z
   .strict();
 export type ValidationStep = z.infer<typeof ValidationStep>;
 
+/**
+ * A step of setup (after the checkout, before the agent) or teardown (before cleanup), run like a check:
+ * in the worktree, in the job's runtime.
+ */
+export const Step = ValidationStep;
+export type Step = ValidationStep;
+/** A step may be written as a bare command; its name is then the command itself. */
+const StepOrCommand = z.union([
+  z
+    .string()
+    .min(1)
+    .max(10_000)
+    .transform((command) => ({ name: command.length > 60 ? `${command.slice(0, 57)}...` : command, command, timeout: '10m' })),
+  Step,
+]);
+const Steps = z.array(StepOrCommand).max(20);
+
+const RelPath = z.string().superRefine(refineProblem((p) => relPathProblem(p))).transform(normalizeRelPath);
+const RelGlob = z.string().superRefine(refineProblem((p) => relPathProblem(p, { glob: true }))).transform(normalizeRelPath);
+
+/**
+ * A dependency cache: `paths` (what setup makes, such as node_modules) saved after a successful setup under
+ * a name made from the content of the `key` files at the base commit, and restored into later jobs before
+ * their setup runs.
+ */
+export const CacheSpec = z
+  .object({
+    key: z.array(RelPath).min(1).max(10).describe('files whose content at the base commit names the cache, e.g. package-lock.json'),
+    paths: z.array(RelPath).min(1).max(10).describe('what setup produces, e.g. node_modules'),
+  })
+  .strict();
+export type CacheSpec = z.infer<typeof CacheSpec>;
+const Caches = z.array(CacheSpec).max(10);
+
+/**
+ * What a repository's .drover.yml (read from the base commit) and a worker's config may supply for jobs that
+ * name none. Only steps that run in the job's own runtime, and caches of the worktree: nothing here reaches
+ * the worker, its credentials or other repositories.
+ */
+export const JobDefaults = z
+  .object({ setup: Steps.optional(), validate: Steps.optional(), teardown: Steps.optional(), cache: Caches.optional() })
+  .strict();
+export type JobDefaults = z.infer<typeof JobDefaults>;
+
 export const CriticStep = z
   .object({ command: z.string().min(1).max(10_000), timeout: Duration.default('10m') })
   .strict();
@@ -130,6 +175,14 @@ export const JobSpec = z
     agent: AgentSpec,
     runtime: RuntimeSpec.optional(),
     validate: z.array(ValidationStep).max(20).default([]),
+    setup: Steps.optional().describe('run after the checkout and before the agent (default: .drover.yml, then the worker config)'),
+    teardown: Steps.optional().describe('run before cleanup, also after a failure; best effort'),
+    cache: Caches.optional().describe('dependency caches restored before setup and saved after it'),
+    include: z
+      .array(RelGlob)
+      .max(50)
+      .optional()
+      .describe("ignored files copied from a local repository's working tree into the worktree (e.g. .env.local); never committed"),
     critic: CriticStep.optional(),
     maxRevisions: z.number().int().min(0).max(10).default(2),
     commitMessage: z.string().min(1).max(5_000).optional(),
@@ -147,6 +200,7 @@ export type JobInput = z.infer<typeof JobInput>;
 export const JOB_PHASES = [
   'queued',
   'preparing',
+  'setting_up',
   'running_agent',
   'waiting_for_human',
   'validating',
@@ -208,6 +262,8 @@ export const JobResult = z.object({
   files: z.array(FileChange),
   filesTruncated: z.number().int(),
   validations: z.array(ValidationRound),
+  /** The setup steps' results, when the job had any. */
+  setup: z.array(ValidationCheck).optional(),
   revisions: z.number().int(),
   questions: z.array(QA),
   attempts: z.number().int(),
@@ -243,7 +299,13 @@ export type AnswerPayload = z.infer<typeof AnswerPayload>;
 
 // ---- activity contracts ----
 
-export const PrepareWorkspaceInput = z.object({ jobId: z.string(), repo: z.string(), base: z.string(), runtime: RuntimeSpec.optional() });
+export const PrepareWorkspaceInput = z.object({
+  jobId: z.string(),
+  repo: z.string(),
+  base: z.string(),
+  runtime: RuntimeSpec.optional(),
+  include: z.array(z.string()).optional(),
+});
 export type PrepareWorkspaceInput = z.infer<typeof PrepareWorkspaceInput>;
 export const Workspace = z.object({
   hostQueue: z.string(),
@@ -253,6 +315,8 @@ export const Workspace = z.object({
   baseCommit: z.string(),
   /** The runtime this worker chose for the job (its default when the job named none); unset: host. */
   runtime: RuntimeSpec.optional(),
+  /** Setup, validation, teardown and caches from the repository's .drover.yml over the worker's defaults. */
+  defaults: JobDefaults.optional(),
 });
 export type Workspace = z.infer<typeof Workspace>;
 
@@ -292,6 +356,25 @@ export type RunAgentOutput = z.infer<typeof RunAgentOutput>;
 
 export const ValidateInput = z.object({ jobId: z.string(), worktree: z.string(), steps: z.array(ValidationStep), runtime: RuntimeSpec.optional() });
 export type ValidateInput = z.infer<typeof ValidateInput>;
+
+export const SetupInput = z.object({
+  jobId: z.string(),
+  worktree: z.string(),
+  baseCommit: z.string(),
+  steps: z.array(Step),
+  cache: z.array(CacheSpec),
+  runtime: RuntimeSpec.optional(),
+});
+export type SetupInput = z.infer<typeof SetupInput>;
+export const SetupOutput = z.object({
+  checks: z.array(ValidationCheck),
+  /** Cache paths restored before setup ran, and saved after it. */
+  restored: z.array(z.string()),
+  saved: z.array(z.string()),
+});
+export type SetupOutput = z.infer<typeof SetupOutput>;
+export const TeardownInput = z.object({ jobId: z.string(), worktree: z.string(), steps: z.array(Step), runtime: RuntimeSpec.optional() });
+export type TeardownInput = z.infer<typeof TeardownInput>;
 
 export const CriticInput = z.object({ jobId: z.string(), worktree: z.string(), baseCommit: z.string(), critic: CriticStep, runtime: RuntimeSpec.optional() });
 export type CriticInput = z.infer<typeof CriticInput>;

@@ -48,6 +48,12 @@ export function criticOptions(critic: CriticStep): Partial<ActivityOptions> {
   return { startToCloseTimeout: msToDuration(durationMs(critic.timeout) + 60_000), retry: { ...QUICK_RETRY, maximumAttempts: 3 } };
 }
 
+/** Setup's own steps, plus time to copy dependency caches in and out. */
+export function setupOptions(steps: ValidationStep[]): Partial<ActivityOptions> {
+  const total = steps.reduce((sum, s) => sum + durationMs(s.timeout), 0);
+  return { startToCloseTimeout: msToDuration(total + 20 * 60_000), retry: { ...QUICK_RETRY, maximumAttempts: 3 } };
+}
+
 export function validationOptions(steps: ValidationStep[]): Partial<ActivityOptions> {
   const total = steps.reduce((sum, s) => sum + durationMs(s.timeout), 0);
   return { startToCloseTimeout: msToDuration(total + 5 * 60_000), retry: { ...QUICK_RETRY, maximumAttempts: 3 } };

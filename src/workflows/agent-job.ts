@@ -18,9 +18,10 @@ import { z } from 'zod';
 import { durationMs } from '../shared/duration.js';
 import { failureTypeOf } from '../shared/errors.js';
 import { backendQueueFor, branchFor, dockerQueueFor, repoSlug } from '../shared/ids.js';
-import { AnswerPayload, JobInput, type JobPhase, type JobResult, type ValidationRound, type Workspace } from '../shared/schemas.js';
+import { AnswerPayload, JobInput, type JobPhase, type JobResult, type ValidationCheck, type ValidationRound, type Workspace } from '../shared/schemas.js';
 import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
-import { agentOptions, criticOptions, hostActivities, sharedActivities, validationOptions } from './activity-proxies.js';
+import { agentOptions, criticOptions, hostActivities, setupOptions, sharedActivities, validationOptions } from './activity-proxies.js';
+import { jobPlan, type JobPlan } from '../shared/job-plan.js';
 import { answerSignal, statusQuery } from './definitions.js';
 import { JobState } from './job-state.js';
 
@@ -30,6 +31,8 @@ const MAX_QUESTIONS = 20;
 const PENDING_QUESTION_MEMO = 'pending-question-memo';
 /** Added with the CLI backends: the first activity goes to the backend's queue, not the job queue. */
 const BACKEND_QUEUES = 'backend-queues';
+/** Added with setup and teardown steps: activities that older histories do not have. */
+const SETUP_STEPS = 'setup-steps';
 
 /**
  * One coding-agent job: worktree, agent (asking a person when it needs one), validation and critic rounds,
@@ -117,6 +120,7 @@ async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
     repo: job.repo,
     base: job.base,
     ...(job.runtime ? { runtime: job.runtime } : {}),
+    ...(job.include?.length ? { include: job.include } : {}),
   });
   state.waitingFor = null;
   state.waitingQueue = null;
@@ -137,19 +141,24 @@ async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
 }
 
 async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
+  const plan = jobPlan(job, ws.defaults);
+  if ((plan.setup.length > 0 || plan.cache.length > 0) && patched(SETUP_STEPS)) {
+    const failed = await setUp(job, state, ws, plan);
+    if (failed) return result(job, state, ws, 'failed', null, { type: 'SetupFailed', message: setupFailure(failed) });
+  }
   let feedback: string | undefined;
   for (;;) {
     await runAgentUntilDone(job, state, ws, feedback);
 
     const round: ValidationRound = { revision: state.revision, checks: [] };
     state.rounds.push(round);
-    if (job.validate.length > 0) {
+    if (plan.validate.length > 0) {
       state.enter('validating');
-      const summary = `validate (${job.validate.map((s) => s.name).join(', ')}), revision ${state.revision}`;
-      round.checks = await hostActivities(job, ws.hostQueue, summary, validationOptions(job.validate)).runValidations({
+      const summary = `validate (${plan.validate.map((s) => s.name).join(', ')}), revision ${state.revision}`;
+      round.checks = await hostActivities(job, ws.hostQueue, summary, validationOptions(plan.validate)).runValidations({
         jobId: job.id,
         worktree: ws.worktree,
-        steps: job.validate,
+        steps: plan.validate,
         ...(ws.runtime ? { runtime: ws.runtime } : {}),
       });
     }
@@ -178,6 +187,37 @@ async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise
       });
     }
     state.revision += 1;
+  }
+}
+
+/** Restores caches and runs the setup steps; returns the failed step, if one failed. */
+async function setUp(job: JobInput, state: JobState, ws: Workspace, plan: JobPlan): Promise<ValidationCheck | undefined> {
+  state.enter('setting_up');
+  const summary = plan.setup.length ? `setup (${plan.setup.map((s) => s.name).join(', ')})` : 'restore caches';
+  const out = await hostActivities(job, ws.hostQueue, summary, setupOptions(plan.setup)).runSetup({
+    jobId: job.id,
+    worktree: ws.worktree,
+    baseCommit: ws.baseCommit,
+    steps: plan.setup,
+    cache: plan.cache,
+    ...(ws.runtime ? { runtime: ws.runtime } : {}),
+  });
+  state.setup = out.checks;
+  return out.checks.find((c) => !c.passed);
+}
+
+/** Teardown runs whatever happened before it; its failure is logged, never the job's. */
+async function tearDown(job: JobInput, ws: Workspace, plan: JobPlan): Promise<void> {
+  if (plan.teardown.length === 0 || !patched(SETUP_STEPS)) return;
+  try {
+    await hostActivities(job, ws.hostQueue, `teardown (${plan.teardown.map((s) => s.name).join(', ')})`, validationOptions(plan.teardown)).runTeardown({
+      jobId: job.id,
+      worktree: ws.worktree,
+      steps: plan.teardown,
+      ...(ws.runtime ? { runtime: ws.runtime } : {}),
+    });
+  } catch (err) {
+    log.warn('teardown failed', { error: String(err) });
   }
 }
 
@@ -254,6 +294,7 @@ async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<Jo
 async function cleanup(job: JobInput, state: JobState, ws: Workspace): Promise<void> {
   const outcome = TERMINAL.has(state.phase) ? state.phase : undefined;
   state.enter('cleaning_up');
+  await tearDown(job, ws, jobPlan(job, ws.defaults));
   try {
     await hostActivities(job, ws.hostQueue, 'remove worktree').cleanupWorkspace({
       jobId: job.id,
@@ -289,6 +330,7 @@ function result(
     files,
     filesTruncated,
     validations: state.rounds,
+    ...(state.setup ? { setup: state.setup } : {}),
     revisions: state.revision,
     questions: state.questions,
     attempts: state.attempt,
@@ -309,6 +351,12 @@ function workerGone(err: unknown): boolean {
 
 /** The worker holding the worktree is gone, or it lost the worktree: only a fresh start can help. */
 const hostLost = (err: unknown): boolean => workerGone(err) || failureTypeOf(err) === 'WorkspaceLost';
+
+function setupFailure(step: ValidationCheck): string {
+  const how = step.timedOut ? 'timed out' : `exit ${step.exitCode ?? 'none'}`;
+  const tail = step.outputTail.trim().split('\n').slice(-15).join('\n');
+  return `setup step "${step.name}" failed (${how}); the agent did not run${tail ? `:\n${tail}` : ''}`;
+}
 
 function validationFeedback(failed: ValidationRound['checks']): string {
   const parts = failed.map((c) => `### ${c.name} failed (exit ${c.exitCode ?? 'none'}${c.timedOut ? ', timed out' : ''})\n\n${c.outputTail}`);

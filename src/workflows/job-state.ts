@@ -1,6 +1,6 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { DroverStatus } from '../shared/search-attributes.js';
-import type { AgentUsage, JobInput, JobPhase, JobStatusView, QA, ValidationRound } from '../shared/schemas.js';
+import type { AgentUsage, JobInput, JobPhase, JobStatusView, QA, ValidationCheck, ValidationRound } from '../shared/schemas.js';
 import { branchFor } from '../shared/ids.js';
 
 /** The workflow's mutable state; the status query and the UI's current details are views of it. */
@@ -20,6 +20,8 @@ export class JobState {
   usage: AgentUsage | null = null;
   /** The last running total reported by a session-total CLI. */
   private sessionUsage: AgentUsage | null = null;
+  /** The setup steps' results, once they ran. */
+  setup: ValidationCheck[] | null = null;
   readonly questions: QA[] = [];
   readonly rounds: ValidationRound[] = [];
   readonly durationsMs: Record<string, number> = {};

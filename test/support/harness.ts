@@ -170,11 +170,11 @@ export function historyText(value: unknown): string {
 export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
 /** Registers before/after hooks for a dev server and a worker shared by a describe block's tests. */
-export function serverAndWorker(overrides: DroverConfigInput = {}): { server: TestServer; env: TestEnv } {
+export function serverAndWorker(overrides: DroverConfigInput = {}, workerEnv: Record<string, string> = {}): { server: TestServer; env: TestEnv } {
   const ctx = {} as { server: TestServer; env: TestEnv };
   before(async () => {
     ctx.server = await startTestServer();
-    ctx.env = await startTestEnv(ctx.server.address, overrides);
+    ctx.env = await startTestEnv(ctx.server.address, overrides, workerEnv);
   });
   after(async () => {
     await ctx.env?.stop();

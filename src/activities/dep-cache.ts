@@ -1,0 +1,212 @@
+/**
+ * Dependency caches: what a job's setup produced (node_modules, .venv), kept in the worker's data dir under a
+ * name made from the content of key files at the base commit, and copied into later jobs before their setup.
+ *
+ * The worktree is the job's: every path is checked without following a link (a parent that is a link is
+ * refused), copies never dereference links, and set-user-ID bits and ownership are not carried over. Copies
+ * are made while none of the job's processes run. A cache is copied, never hard-linked: an in-place write by
+ * a later job (root ignores read-only bits) would change the cache for every job after it.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { TreeEntry } from '../git/git.js';
+import type { CacheSpec } from '../shared/schemas.js';
+
+const COPY_TIMEOUT_MS = 10 * 60_000;
+const META = 'meta.json';
+
+export interface CacheEntry {
+  key: string;
+  paths: string[];
+  sizeBytes: number;
+  createdAt: string;
+  usedAt: string;
+}
+
+/**
+ * The cache's name: its paths, where it was made (a host build and a container build of native modules
+ * differ), and the key files' object ids at the base commit (a missing file counts as missing).
+ */
+export function cacheKey(spec: CacheSpec, place: string, keyFiles: Map<string, TreeEntry>): string {
+  const keys = spec.key.map((k) => [k, keyFiles.get(k)?.oid ?? null]);
+  return createHash('sha256').update(JSON.stringify({ v: 1, place, paths: spec.paths, keys })).digest('hex').slice(0, 24);
+}
+
+/** What `path` (relative) is in `root`, looking at each part without following a link. */
+export function pathState(root: string, rel: string): 'missing' | 'dir' | 'file' | 'unsafe' {
+  const parts = rel.split('/');
+  let at = root;
+  for (let i = 0; i < parts.length; i++) {
+    at = join(at, parts[i]!);
+    let st;
+    try {
+      st = lstatSync(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw err;
+    }
+    const last = i === parts.length - 1;
+    if (st.isSymbolicLink()) return 'unsafe';
+    if (!last && !st.isDirectory()) return 'unsafe';
+    if (last) return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'unsafe';
+  }
+  return 'unsafe';
+}
+
+export function createDepCache(opts: { dir: string; maxBytes: number }) {
+  const entryDir = (key: string) => join(opts.dir, key);
+
+  function readEntry(key: string): CacheEntry | undefined {
+    try {
+      const meta = JSON.parse(readFileSync(join(entryDir(key), META), 'utf8')) as Omit<CacheEntry, 'usedAt'>;
+      return { ...meta, usedAt: statSync(join(entryDir(key), META)).mtime.toISOString() };
+    } catch {
+      return undefined;
+    }
+  }
+
+  function list(): CacheEntry[] {
+    let names: string[] = [];
+    try {
+      names = readdirSync(opts.dir).filter((n) => !n.startsWith('.'));
+    } catch {
+      return [];
+    }
+    return names.flatMap((key) => readEntry(key) ?? []).sort((a, b) => b.usedAt.localeCompare(a.usedAt));
+  }
+
+  function remove(key: string): void {
+    // Renamed first, so a job never restores from a half-removed cache.
+    const doomed = join(opts.dir, `.tmp-rm-${randomBytes(6).toString('hex')}`);
+    try {
+      renameSync(entryDir(key), doomed);
+    } catch {
+      return;
+    }
+    rmSync(doomed, { recursive: true, force: true });
+  }
+
+  /** Removes least recently used caches until the rest fit in the limit. */
+  function evict(maxBytes = opts.maxBytes): string[] {
+    const entries = list();
+    let total = entries.reduce((sum, e) => sum + e.sizeBytes, 0);
+    const evicted: string[] = [];
+    for (const e of [...entries].reverse()) {
+      if (total <= maxBytes) break;
+      remove(e.key);
+      total -= e.sizeBytes;
+      evicted.push(e.key);
+    }
+    return evicted;
+  }
+
+  return {
+    dir: opts.dir,
+    list,
+    evict,
+    remove,
+
+    has: (key: string): boolean => readEntry(key) !== undefined,
+
+    /**
+     * Copies the cached paths into the worktree where the worktree has nothing yet. Returns the paths
+     * restored; a path whose parent is a link (or not a directory) is skipped.
+     */
+    async restore(key: string, worktree: string, signal?: AbortSignal): Promise<string[]> {
+      const entry = readEntry(key);
+      if (!entry) return [];
+      const restored: string[] = [];
+      for (const path of entry.paths) {
+        const source = join(entryDir(key), 'files', path);
+        if (pathState(join(entryDir(key), 'files'), path) === 'missing') continue;
+        if (pathState(worktree, path) !== 'missing' || !makeParents(worktree, path)) continue;
+        await copy(source, join(worktree, path), signal);
+        restored.push(path);
+      }
+      const now = new Date();
+      utimesSync(join(entryDir(key), META), now, now);
+      return restored;
+    },
+
+    /**
+     * Saves the paths (those that are a directory or a file, reached without a link) under `key`, unless a
+     * cache of that key exists. Returns what was saved, then evicts the least recently used caches beyond
+     * the size limit (this one too, when it alone is larger).
+     */
+    async save(key: string, worktree: string, paths: string[], signal?: AbortSignal): Promise<{ saved: string[]; sizeBytes: number; evicted: string[] }> {
+      if (readEntry(key)) return { saved: [], sizeBytes: 0, evicted: [] };
+      mkdirSync(opts.dir, { recursive: true });
+      const staging = join(opts.dir, `.tmp-${randomBytes(6).toString('hex')}`);
+      try {
+        const saved: string[] = [];
+        for (const path of paths) {
+          const state = pathState(worktree, path);
+          if (state !== 'dir' && state !== 'file') continue;
+          const target = join(staging, 'files', path);
+          mkdirSync(dirname(target), { recursive: true });
+          await copy(join(worktree, path), target, signal);
+          saved.push(path);
+        }
+        if (saved.length === 0) return { saved, sizeBytes: 0, evicted: [] };
+        const sizeBytes = await diskUsage(staging, signal);
+        const meta = { key, paths: saved, sizeBytes, createdAt: new Date().toISOString() };
+        writeFileSync(join(staging, META), JSON.stringify(meta));
+        try {
+          renameSync(staging, entryDir(key));
+        } catch (err) {
+          // Another job saved the same key first: theirs stays.
+          if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        }
+        return { saved, sizeBytes, evicted: evict() };
+      } finally {
+        rmSync(staging, { recursive: true, force: true });
+      }
+    },
+
+  };
+}
+export type DepCache = ReturnType<typeof createDepCache>;
+
+/** Creates the missing parents of `rel` in root; false when one of them is a link or not a directory. */
+export function makeParents(root: string, rel: string): boolean {
+  const parts = rel.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const sub = parts.slice(0, i).join('/');
+    const state = pathState(root, sub);
+    if (state === 'missing') mkdirSync(join(root, sub));
+    else if (state !== 'dir') return false;
+  }
+  return true;
+}
+
+/**
+ * A copy that keeps links as links and hard links among the copied files, and drops ownership and mode
+ * bits beyond the permissions (no set-user-ID file comes out of a job). A reflink where the file system has them.
+ */
+function copy(from: string, to: string, signal?: AbortSignal): Promise<void> {
+  return run('cp', ['-R', '--no-dereference', '--preserve=timestamps,links', '--reflink=auto', '--', from, to], signal).then(() => undefined);
+}
+
+async function diskUsage(dir: string, signal?: AbortSignal): Promise<number> {
+  const out = await run('du', ['-s', '-B1', '-x', '--', dir], signal);
+  return Number(out.split('\t')[0]) || 0;
+}
+
+function run(file: string, args: string[], signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: COPY_TIMEOUT_MS, signal, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} failed: ${(stderr || err.message).trim().split('\n').slice(-1)[0]}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** "10g" → bytes. */
+export function parseSize(size: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmgt]?)$/i.exec(size.trim());
+  if (!m) throw new Error(`not a size: ${size}`);
+  const exp = { '': 0, k: 1, m: 2, g: 3, t: 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.round(Number(m[1]) * 1024 ** exp);
+}
