@@ -81,6 +81,32 @@ describe('runtime docker', () => {
     assert.equal(git(repo, 'show', `drover/${jobId}:greeting.txt`), 'Ahoy from the box');
   });
 
+  it('runs setup in the container, and restores its cache into the next job as files the agent may change', async () => {
+    const repo = makeRepo({ 'deps.lock': 'v1\n', '.gitignore': 'deps/\n', 'hello.txt': 'hello\n' });
+    const extra: Partial<JobSpecInput> = {
+      setup: ['test -f deps/lib || { mkdir -p deps && id -u > deps/lib && echo built-now; }', 'id -u > .setup-uid'],
+      cache: [{ key: ['deps.lock'], paths: ['deps'] }],
+      validate: [{ name: 'deps', command: 'test -f deps/lib' }],
+    };
+    const agent = 'echo "$(cat deps/lib) $(cat .setup-uid)" > hello.txt; echo changed >> deps/lib; rm .setup-uid';
+    const first = await env.client.submit(dockerJob(repo, agent, extra));
+    const r1 = await env.client.result(first.jobId);
+    assert.equal(r1.status, 'succeeded', JSON.stringify(r1.failure ?? r1.setup));
+    assert.equal(git(repo, 'show', `drover/${first.jobId}:hello.txt`), '1000 1000', 'setup ran as the container user');
+    assert.match(logOf(env.config, first.jobId), /"text":"built-now"/);
+    assert.match(logOf(env.config, first.jobId), /cache \w+ saved: deps/);
+
+    const second = await env.client.submit(dockerJob(repo, agent, extra));
+    const r2 = await env.client.result(second.jobId);
+    assert.equal(r2.status, 'succeeded', JSON.stringify(r2.failure ?? r2.setup));
+    const log2 = logOf(env.config, second.jobId);
+    assert.match(log2, /cache \w+ restored: deps/);
+    assert.doesNotMatch(log2, /"text":"built-now"/, 'setup found the restored deps');
+    // The agent appended to the restored file (it is the container user's); the cache itself is unchanged.
+    const cached = readFileSync(join(dataPaths(env.config.dataDir).caches(), /cache (\w+) restored/.exec(log2)![1]!, 'files', 'deps', 'lib'), 'utf8');
+    assert.equal(cached, '1000\n');
+  });
+
   it('isolates the agent: no host file outside the worktree, no network, a non-root user', async () => {
     const marker = join(tempDir('drover-marker-'), 'secret-marker.txt');
     writeFileSync(marker, 'host secret\n');
