@@ -7,6 +7,7 @@ import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { createDepCache, parseSize } from './activities/dep-cache.js';
+import { resolveMiniCommand } from './python-agents.js';
 import { dataPaths } from './config/paths.js';
 import type { DroverConfig } from './config/schema.js';
 import { createHostRuntime } from './runtimes/host-runtime.js';
@@ -57,6 +58,13 @@ export interface DroverWorker {
   shutdown(): Promise<void>;
 }
 
+/** The config with the mini-swe-agent command this worker found (or installed) filled in. */
+async function withPythonAgents(config: DroverConfig, env: NodeJS.ProcessEnv): Promise<DroverConfig> {
+  const mini = await resolveMiniCommand(config, env, (line) => process.stderr.write(`drover worker: ${line}\n`));
+  if (!mini) return config;
+  return { ...config, agents: { ...config.agents, 'mini-swe-agent': { ...config.agents['mini-swe-agent'], command: mini } } };
+}
+
 export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv = process.env): Promise<DroverWorker> {
   installRuntime();
   const unlock = lockDataDir(config.dataDir);
@@ -68,7 +76,8 @@ export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv =
   }
 }
 
-async function startLocked(config: DroverConfig, env: NodeJS.ProcessEnv, unlock: () => void): Promise<DroverWorker> {
+async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: () => void): Promise<DroverWorker> {
+  const config = await withPythonAgents(given, env);
   const paths = dataPaths(config.dataDir);
   const workerId = resolveWorkerId(config.workerId, paths.workerIdFile());
   const hostQueue = hostQueueFor(config.taskQueue, workerId);

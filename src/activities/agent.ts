@@ -10,7 +10,7 @@ import { keepHeartbeating } from './heartbeat.js';
 import type { JobLog } from './job-log.js';
 import { processTag, requireJobRepo } from './workspace.js';
 import { placementFor } from './placement.js';
-import { takeQuestion, writeRunFiles } from './run-files.js';
+import { clearOutput, readOutput, takeQuestion, writeRunFiles } from './run-files.js';
 
 const SUMMARY_LIMIT = 200;
 const QUESTION_LIMIT = 4_000;
@@ -62,6 +62,7 @@ export function createAgentActivities(deps: ActivityContext) {
       ...(plan.nativeAnswer ? { nativeAnswer: plan.nativeAnswer } : {}),
     });
     const { invocation } = run;
+    if (run.outputFile) await clearOutput(place.runDir, run.outputFile);
 
     const tag = processTag(input.jobId);
     // A first attempt in a container has nothing to clean up (the container is the job's); on the host
@@ -148,6 +149,10 @@ export function createAgentActivities(deps: ActivityContext) {
       case 'exit':
       case 'finished':
         break;
+    }
+    if (run.outputFile && run.readOutput) {
+      const text = await readOutput(place.runDir, run.outputFile);
+      if (text !== undefined) run.readOutput(text);
     }
     const sessionId = run.sessionId() ?? plan.resume ?? null;
     const usage = run.usage();

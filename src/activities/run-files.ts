@@ -13,6 +13,9 @@ import { readNoFollow, removeNoFollow, UnsafeFile, writeNoFollow } from './no-fo
 /** The directory agents used before run directories; still read, never written through. */
 export const LEGACY_DIR = '.drover';
 const ASK_DIR = 'ask';
+/** Where a CLI writes what Drover reads after the run (a trajectory): the agent's to write, like ask/. */
+const OUT_DIR = 'out';
+const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
 const QUESTION = 'question.json';
 const MAX_QUESTION_BYTES = 64 * 1024;
 const QuestionFile = z.object({ question: z.string().trim().min(1).max(4_000) });
@@ -22,8 +25,10 @@ const QuestionFile = z.object({ question: z.string().trim().min(1).max(4_000) })
  * (`agentUid`, in a container), so the agent cannot replace a file the worker writes with a link.
  */
 export function makeRunDir(runDir: string, agentUid: number | undefined): void {
-  mkdirSync(join(runDir, ASK_DIR), { recursive: true, mode: 0o755 });
-  if (agentUid !== undefined && process.getuid?.() === 0) lchownSync(join(runDir, ASK_DIR), agentUid, agentUid);
+  for (const dir of [ASK_DIR, OUT_DIR]) {
+    mkdirSync(join(runDir, dir), { recursive: true, mode: 0o755 });
+    if (agentUid !== undefined && process.getuid?.() === 0) lchownSync(join(runDir, dir), agentUid, agentUid);
+  }
 }
 
 export interface RunInput {
@@ -50,6 +55,7 @@ async function writeFiles(runDir: string, input: RunInput, fullPrompt: string): 
   const env: Record<string, string> = {
     DROVER_PROMPT_FILE: join(runDir, 'prompt.md'),
     DROVER_QUESTION_FILE: join(runDir, ASK_DIR, QUESTION),
+    DROVER_OUTPUT_DIR: join(runDir, OUT_DIR),
     DROVER_WORKTREE: input.worktree,
     DROVER_REVISION: String(input.revision),
   };
@@ -84,6 +90,19 @@ export async function takeQuestion(runDir: string, worktree: string): Promise<st
     return parseQuestion(text);
   }
   return undefined;
+}
+
+/** Removes what a CLI left in the output directory, so a run never reads an earlier run's file. */
+export async function clearOutput(runDir: string, name: string): Promise<void> {
+  await removeNoFollow(join(runDir, OUT_DIR), name);
+}
+
+/** A file the CLI wrote in the output directory, or undefined; a link or an oversized file is refused. */
+export async function readOutput(runDir: string, name: string): Promise<string | undefined> {
+  return readNoFollow(join(runDir, OUT_DIR), name, MAX_OUTPUT_BYTES).catch((err: unknown) => {
+    if (err instanceof UnsafeFile) throw new AppError('AgentProtocolError', `the agent's output file ${err.path} ${err.why}`);
+    throw err;
+  });
 }
 
 async function clearQuestion(runDir: string, worktree: string): Promise<void> {

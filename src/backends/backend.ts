@@ -53,6 +53,12 @@ export interface AgentRun {
   /** The CLI's session id, once it has said it. */
   sessionId(): string | undefined;
   usage(): AgentUsage | undefined;
+  /**
+   * A file the CLI writes in the run's output directory ($DROVER_OUTPUT_DIR), handed to readOutput after
+   * the run (read without following a link, size-bounded) and before usage and verdict are asked.
+   */
+  readonly outputFile?: string;
+  readOutput?(text: string): void;
   /** 'session' when the CLI reports its session's running total rather than this run's usage. */
   readonly usageScope?: 'run' | 'session';
   /**

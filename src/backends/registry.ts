@@ -4,12 +4,14 @@ import { claudeCodeBackend } from './claude-code-backend.js';
 import { codexBackend } from './codex-backend.js';
 import { commandBackend } from './command-backend.js';
 import { openCodeBackend } from './opencode-backend.js';
+import { miniSweAgentBackend } from './mini-swe-agent-backend.js';
 
 const BACKENDS: { [K in AgentKind]: AgentBackend<Extract<AgentSpec, { kind: K }>> } = {
   command: commandBackend,
   'claude-code': claudeCodeBackend,
   codex: codexBackend,
   opencode: openCodeBackend,
+  'mini-swe-agent': miniSweAgentBackend,
 };
 
 export function backendFor<S extends AgentSpec>(agent: S): AgentBackend<S> {

@@ -35,6 +35,13 @@ export const OpenCodeSettings = z
     autoApprove: z.boolean().default(false).describe('pass --auto: approve permission requests not explicitly denied'),
   })
   .strict();
+export const MiniSweAgentSettings = z
+  .object({
+    ...backendBase('mini'),
+    /** Where `mini` is looked for when command is the default and it is not on PATH: Drover's own venv. */
+    install: z.boolean().default(true).describe("install mini-swe-agent into Drover's cache when worker.backends names it and it is missing"),
+  })
+  .strict();
 export const CommandSettings = z
   .object({ idleTimeout: z.string().default('5m'), afterResultGrace: z.string().default('5s') })
   .strict();
@@ -63,6 +70,7 @@ export const AgentsConfig = z
     'claude-code': ClaudeCodeSettings.default(ClaudeCodeSettings.parse({})),
     codex: CodexSettings.default(CodexSettings.parse({})),
     opencode: OpenCodeSettings.default(OpenCodeSettings.parse({})),
+    'mini-swe-agent': MiniSweAgentSettings.default(MiniSweAgentSettings.parse({})),
   })
   .strict();
 export type AgentsConfig = z.infer<typeof AgentsConfig>;
@@ -110,7 +118,7 @@ export const DroverConfig = z
         maxConcurrentAgents: z.number().int().min(1).max(100).default(4).describe('agents running at once on this worker'),
         shutdownGrace: z.string().default('10s').describe('how long running activities get on shutdown'),
         backends: z
-          .array(z.enum(['command', 'claude-code', 'codex', 'opencode']))
+          .array(z.enum(['command', 'claude-code', 'codex', 'opencode', 'mini-swe-agent']))
           .optional()
           .describe('the backends this worker offers (default: every one whose CLI it finds)'),
         envFiles: z.array(z.string().min(1)).default([]).describe('KEY=value files whose variables agents get (credentials)'),

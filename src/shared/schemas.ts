@@ -65,12 +65,15 @@ export const CodexAgent = cliAgent('codex');
 export type CodexAgent = z.infer<typeof CodexAgent>;
 export const OpenCodeAgent = cliAgent('opencode');
 export type OpenCodeAgent = z.infer<typeof OpenCodeAgent>;
+/** mini-swe-agent's `mini` CLI (PyPI mini-swe-agent); `model` is a litellm name such as openai/gpt-5. */
+export const MiniSweAgent = cliAgent('mini-swe-agent');
+export type MiniSweAgent = z.infer<typeof MiniSweAgent>;
 
 /** Backends are a discriminated union on `kind`; new backends add a member here. */
-export const AgentSpec = z.discriminatedUnion('kind', [CommandAgent, ClaudeCodeAgent, CodexAgent, OpenCodeAgent]);
+export const AgentSpec = z.discriminatedUnion('kind', [CommandAgent, ClaudeCodeAgent, CodexAgent, OpenCodeAgent, MiniSweAgent]);
 export type AgentSpec = z.infer<typeof AgentSpec>;
 export type AgentKind = AgentSpec['kind'];
-export const AGENT_KINDS = ['command', 'claude-code', 'codex', 'opencode'] as const satisfies readonly AgentKind[];
+export const AGENT_KINDS = ['command', 'claude-code', 'codex', 'opencode', 'mini-swe-agent'] as const satisfies readonly AgentKind[];
 
 export const HostRuntime = z.object({ kind: z.literal('host') }).strict();
 export const DockerRuntime = z

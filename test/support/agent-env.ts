@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { dataPaths } from '../../src/config/paths.js';
+import { cacheDir } from '../../src/temporal/cli-binary.js';
 import type { DroverConfigInput } from '../../src/config/schema.js';
 import type { AgentKind, JobSpecInput } from '../../src/shared/schemas.js';
 import { historyText, REPO_ROOT, startTestEnv, startTestServer, tempDir, waitFor, type TestEnv, type TestServer } from './harness.js';
@@ -73,6 +74,11 @@ export function agentWorkerEnv(model: ModelServer, apiKey: string): Record<strin
     OPENCODE_DISABLE_SHARE: '1',
     // OpenCode fetches plugin metadata from npm on a fresh HOME; keep the tests off the network.
     npm_config_registry: 'http://127.0.0.1:9/',
+    // mini-swe-agent (litellm): an OpenAI-compatible endpoint, the model named openai/<name>.
+    OPENAI_API_BASE: `${model.url}/v1`,
+    OPENAI_API_KEY: apiKey,
+    // Agents Drover installs (mini-swe-agent's venv) stay in the machine's cache, not the test's fresh HOME.
+    DROVER_CACHE_DIR: cacheDir(process.env),
   };
 }
 

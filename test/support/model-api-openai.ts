@@ -65,9 +65,17 @@ export const responsesApi: ModelApi = {
   },
 };
 
-/** OpenCode's tools: write {filePath, content} and bash {command, description}. */
+/** mini-swe-agent ends its run when a command prints this. */
+export const MINI_SUBMIT = 'echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT';
+
+/**
+ * OpenCode's tools: write {filePath, content} and bash {command, description}. mini-swe-agent has bash alone
+ * and must call it every turn: its last word is the submit command.
+ */
 function chatCall(step: Speakable, body: any): ToolCall | undefined {
   const tools = toolNames(body);
+  const mini = tools.length === 1 && tools[0] === 'bash' && JSON.stringify(body).includes('COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT');
+  if (mini && ('say' in step || 'ask' in step)) return { name: 'bash', args: { command: MINI_SUBMIT } };
   if ('write' in step && tools.includes('write')) return { name: 'write', args: { filePath: absolutePath(body, step.write.path), content: step.write.content } };
   if ('write' in step) return { name: 'bash', args: { command: `printf %s ${shellQuote(step.write.content)} > ${shellQuote(step.write.path)}`, description: 'write a file' } };
   if ('run' in step) return { name: 'bash', args: { command: step.run, description: 'scripted command' } };
@@ -84,8 +92,14 @@ export const chatCompletionsApi: ModelApi = {
     const call = chatCall(step, body);
     const text = 'say' in step ? step.say : 'ask' in step ? step.ask.question : 'ok';
     if (!body.stream) {
+      // Unstreamed, as litellm asks for it (mini-swe-agent): tool calls in the message itself.
+      const message =
+        call && 'name' in call
+          ? { role: 'assistant', content: `Running ${call.name}.`, tool_calls: [{ id: ids.next('call'), type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } }] }
+          : { role: 'assistant', content: text };
+      const usage = toolNames(body).length > 0 ? { prompt_tokens: 130, completion_tokens: 22, total_tokens: 152 } : { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 };
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 } }));
+      res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'tool_calls' in message ? 'tool_calls' : 'stop' }], usage }));
       return;
     }
     const chunk = (choices: unknown[], extra: object = {}) => sse(res, { ...base, choices, ...extra });

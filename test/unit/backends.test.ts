@@ -5,6 +5,7 @@ import { modelFailureType } from '../../src/backends/backend.js';
 import { claudeCodeBackend } from '../../src/backends/claude-code-backend.js';
 import { codexBackend } from '../../src/backends/codex-backend.js';
 import { openCodeBackend } from '../../src/backends/opencode-backend.js';
+import { miniSweAgentBackend } from '../../src/backends/mini-swe-agent-backend.js';
 import { AgentsConfig } from '../../src/config/schema.js';
 import { JobTimeouts, type RunAgentInput } from '../../src/shared/schemas.js';
 
@@ -143,5 +144,36 @@ describe('planning a run', () => {
     const plan = planRun({ ...input, agent: { kind: 'command', command: 'x', env: {} } }, 'FULL', false, 2, { summary: 'x', lines: 3, recent: ['file_change: Write a.txt'] });
     assert.equal(plan.resume, undefined);
     assert.match(plan.prompt, /^FULL\n## Note from Drover[\s\S]*- file_change: Write a\.txt/);
+  });
+});
+
+describe('mini-swe-agent backend', () => {
+  const env = { ...base.droverEnv, DROVER_OUTPUT_DIR: '/run/out', DROVER_PROMPT_FILE: '/run/prompt.md' };
+  it('runs mini headless with its trajectory in the output directory, and reads commands only from the model', () => {
+    const run = miniSweAgentBackend.start({ ...base, droverEnv: env, agent: { kind: 'mini-swe-agent', model: 'openai/m', maxTurns: 7 }, settings: settings['mini-swe-agent'] });
+    const argv = run.invocation.argv;
+    assert.deepEqual(argv.slice(0, 5), ['mini', '--yolo', '--exit-immediately', '--output', '/run/out/mini-trajectory.json']);
+    assert.ok(argv.join(' ').includes('--model openai/m -c mini.yaml -c agent.step_limit=7'));
+    assert.deepEqual(argv.slice(-2), ['--task', 'Do it']);
+    assert.equal(run.invocation.env.MSWEA_CONFIGURED, 'true');
+    const events = (lines: string[]) => lines.flatMap((l) => run.read('stdout', l).events);
+    // The task as printed (a "User" message) holds fences of its own: they are not commands.
+    assert.deepEqual(events(['User:', '```bash', 'sed -i s/a/b/ f.py', '```']), []);
+    assert.deepEqual(events(['mini-swe-agent (step 1, $0.01):', 'Let me look.', '```', 'ls -la', '```', 'Tool:', '```', 'x', '```']), [
+      { type: 'message', text: 'step 1' },
+      { type: 'command', text: '$ ls -la' },
+    ]);
+  });
+
+  it('reads usage and the exit status from the trajectory', () => {
+    const run = miniSweAgentBackend.start({ ...base, droverEnv: env, agent: { kind: 'mini-swe-agent' }, settings: settings['mini-swe-agent'] });
+    const reply = (p: number, c: number) => ({ role: 'assistant', extra: { response: { usage: { prompt_tokens: p, completion_tokens: c } } } });
+    run.readOutput!(JSON.stringify({ info: { exit_status: 'Submitted', model_stats: { instance_cost: 0.25, api_calls: 2 } }, messages: [reply(100, 10), reply(200, 20)] }));
+    assert.deepEqual(run.usage(), { inputTokens: 300, outputTokens: 30, cachedInputTokens: 0, costUsd: 0.25, turns: 2 });
+    assert.deepEqual(run.verdict({ exitCode: 0, finished: false }), { outcome: 'done' });
+    const failed = miniSweAgentBackend.start({ ...base, droverEnv: env, agent: { kind: 'mini-swe-agent' }, settings: settings['mini-swe-agent'] });
+    failed.readOutput!(JSON.stringify({ info: { exit_status: 'RateLimitError' }, messages: [{ role: 'exit', extra: { exception_str: 'litellm.RateLimitError: 429 slow down' } }] }));
+    assert.equal(failed.verdict({ exitCode: 1, finished: false })?.outcome, 'failed');
+    assert.equal((failed.verdict({ exitCode: 1, finished: false }) as { type: string }).type, 'AgentRateLimited');
   });
 });
