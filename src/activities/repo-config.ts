@@ -45,6 +45,7 @@ export async function readRepoDefaults(git: GitReader, gitdir: string, sha: stri
 }
 
 const MAX_INCLUDED = 200;
+const MAX_INCLUDED_BYTES = 100 * 1024 * 1024;
 const MAX_VISITED = 20_000;
 const SAFE_NAME = /^[^\x00-\x1f\x7f\\]+$/;
 
@@ -62,6 +63,10 @@ export function copyIncluded(origin: string, worktree: string, patterns: string[
       continue;
     }
     if (pathState(origin, rel) !== 'file') continue;
+    if (lstatSync(join(origin, rel)).size > MAX_INCLUDED_BYTES) {
+      skipped.push(`${rel} (larger than 100 MiB)`);
+      continue;
+    }
     if (pathState(worktree, rel) !== 'missing') {
       skipped.push(`${rel} (the checkout has it)`);
       continue;

@@ -5,6 +5,7 @@ import { codexBackend } from './codex-backend.js';
 import { commandBackend } from './command-backend.js';
 import { openCodeBackend } from './opencode-backend.js';
 import { miniSweAgentBackend } from './mini-swe-agent-backend.js';
+import { openHandsBackend } from './openhands-backend.js';
 
 const BACKENDS: { [K in AgentKind]: AgentBackend<Extract<AgentSpec, { kind: K }>> } = {
   command: commandBackend,
@@ -12,6 +13,7 @@ const BACKENDS: { [K in AgentKind]: AgentBackend<Extract<AgentSpec, { kind: K }>
   codex: codexBackend,
   opencode: openCodeBackend,
   'mini-swe-agent': miniSweAgentBackend,
+  openhands: openHandsBackend,
 };
 
 export function backendFor<S extends AgentSpec>(agent: S): AgentBackend<S> {

@@ -42,6 +42,7 @@ export const MiniSweAgentSettings = z
     install: z.boolean().default(true).describe("install mini-swe-agent into Drover's cache when worker.backends names it and it is missing"),
   })
   .strict();
+export const OpenHandsSettings = z.object({ ...backendBase('drover-openhands') }).strict();
 export const CommandSettings = z
   .object({ idleTimeout: z.string().default('5m'), afterResultGrace: z.string().default('5s') })
   .strict();
@@ -71,6 +72,7 @@ export const AgentsConfig = z
     codex: CodexSettings.default(CodexSettings.parse({})),
     opencode: OpenCodeSettings.default(OpenCodeSettings.parse({})),
     'mini-swe-agent': MiniSweAgentSettings.default(MiniSweAgentSettings.parse({})),
+    openhands: OpenHandsSettings.default(OpenHandsSettings.parse({})),
   })
   .strict();
 export type AgentsConfig = z.infer<typeof AgentsConfig>;
@@ -118,7 +120,7 @@ export const DroverConfig = z
         maxConcurrentAgents: z.number().int().min(1).max(100).default(4).describe('agents running at once on this worker'),
         shutdownGrace: z.string().default('10s').describe('how long running activities get on shutdown'),
         backends: z
-          .array(z.enum(['command', 'claude-code', 'codex', 'opencode', 'mini-swe-agent']))
+          .array(z.enum(['command', 'claude-code', 'codex', 'opencode', 'mini-swe-agent', 'openhands']))
           .optional()
           .describe('the backends this worker offers (default: every one whose CLI it finds)'),
         envFiles: z.array(z.string().min(1)).default([]).describe('KEY=value files whose variables agents get (credentials)'),

@@ -68,12 +68,15 @@ export type OpenCodeAgent = z.infer<typeof OpenCodeAgent>;
 /** mini-swe-agent's `mini` CLI (PyPI mini-swe-agent); `model` is a litellm name such as openai/gpt-5. */
 export const MiniSweAgent = cliAgent('mini-swe-agent');
 export type MiniSweAgent = z.infer<typeof MiniSweAgent>;
+/** OpenHands through its SDK and Drover's driver; `model` is a litellm name. */
+export const OpenHandsAgent = cliAgent('openhands');
+export type OpenHandsAgent = z.infer<typeof OpenHandsAgent>;
 
 /** Backends are a discriminated union on `kind`; new backends add a member here. */
-export const AgentSpec = z.discriminatedUnion('kind', [CommandAgent, ClaudeCodeAgent, CodexAgent, OpenCodeAgent, MiniSweAgent]);
+export const AgentSpec = z.discriminatedUnion('kind', [CommandAgent, ClaudeCodeAgent, CodexAgent, OpenCodeAgent, MiniSweAgent, OpenHandsAgent]);
 export type AgentSpec = z.infer<typeof AgentSpec>;
 export type AgentKind = AgentSpec['kind'];
-export const AGENT_KINDS = ['command', 'claude-code', 'codex', 'opencode', 'mini-swe-agent'] as const satisfies readonly AgentKind[];
+export const AGENT_KINDS = ['command', 'claude-code', 'codex', 'opencode', 'mini-swe-agent', 'openhands'] as const satisfies readonly AgentKind[];
 
 export const HostRuntime = z.object({ kind: z.literal('host') }).strict();
 export const DockerRuntime = z

@@ -38,7 +38,7 @@ const agent = fc.oneof(
   fc.record({ kind: fc.constant('command'), command: fc.string({ minLength: 1, maxLength: 20 }) }),
   fc.record({ kind: fc.constant('command'), argv: fc.array(fc.string({ maxLength: 10 }), { minLength: 1, maxLength: 3 }) }),
   fc.record({ kind: fc.constant('command'), command: fc.constant('true'), env: fc.dictionary(envName, fc.string({ maxLength: 10 }), { maxKeys: 2 }) }),
-  fc.record({ kind: fc.constantFrom('claude-code', 'codex', 'opencode', 'mini-swe-agent'), model: fc.constantFrom('claude-sonnet-4-5', 'openai/gpt-5', 'm@1'), maxTurns: fc.integer({ min: 1, max: 1000 }) }, { requiredKeys: ['kind'] }),
+  fc.record({ kind: fc.constantFrom('claude-code', 'codex', 'opencode', 'mini-swe-agent', 'openhands'), model: fc.constantFrom('claude-sonnet-4-5', 'openai/gpt-5', 'm@1'), maxTurns: fc.integer({ min: 1, max: 1000 }) }, { requiredKeys: ['kind'] }),
 );
 const badAgent = fc.oneof(
   fc.record({ kind: fc.constant('command') }),

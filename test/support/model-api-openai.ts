@@ -76,6 +76,12 @@ function chatCall(step: Speakable, body: any): ToolCall | undefined {
   const tools = toolNames(body);
   const mini = tools.length === 1 && tools[0] === 'bash' && JSON.stringify(body).includes('COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT');
   if (mini && ('say' in step || 'ask' in step)) return { name: 'bash', args: { command: MINI_SUBMIT } };
+  // OpenHands (SDK agent): terminal {command}, file_editor {command, path, file_text}, finish {message}.
+  if (tools.includes('terminal')) {
+    if ('write' in step) return { name: 'file_editor', args: { command: 'create', path: absolutePath(body, step.write.path), file_text: step.write.content } };
+    if ('run' in step) return { name: 'terminal', args: { command: step.run } };
+    if ('say' in step) return { name: 'finish', args: { message: step.say } };
+  }
   if ('write' in step && tools.includes('write')) return { name: 'write', args: { filePath: absolutePath(body, step.write.path), content: step.write.content } };
   if ('write' in step) return { name: 'bash', args: { command: `printf %s ${shellQuote(step.write.content)} > ${shellQuote(step.write.path)}`, description: 'write a file' } };
   if ('run' in step) return { name: 'bash', args: { command: step.run, description: 'scripted command' } };

@@ -6,6 +6,7 @@ import { claudeCodeBackend } from '../../src/backends/claude-code-backend.js';
 import { codexBackend } from '../../src/backends/codex-backend.js';
 import { openCodeBackend } from '../../src/backends/opencode-backend.js';
 import { miniSweAgentBackend } from '../../src/backends/mini-swe-agent-backend.js';
+import { openHandsBackend } from '../../src/backends/openhands-backend.js';
 import { AgentsConfig } from '../../src/config/schema.js';
 import { JobTimeouts, type RunAgentInput } from '../../src/shared/schemas.js';
 
@@ -175,5 +176,32 @@ describe('mini-swe-agent backend', () => {
     failed.readOutput!(JSON.stringify({ info: { exit_status: 'RateLimitError' }, messages: [{ role: 'exit', extra: { exception_str: 'litellm.RateLimitError: 429 slow down' } }] }));
     assert.equal(failed.verdict({ exitCode: 1, finished: false })?.outcome, 'failed');
     assert.equal((failed.verdict({ exitCode: 1, finished: false }) as { type: string }).type, 'AgentRateLimited');
+  });
+});
+
+describe('openhands backend', () => {
+  const env = { ...base.droverEnv, DROVER_OUTPUT_DIR: '/run/out' };
+  it('runs the driver with the conversation persisted in the output directory, resuming by id', () => {
+    const fresh = openHandsBackend.start({ ...base, droverEnv: env, agent: { kind: 'openhands', model: 'openai/m' }, settings: settings.openhands });
+    assert.deepEqual(fresh.invocation.argv, ['drover-openhands', '--workspace', '/w', '--persist', '/run/out/openhands', '--model', 'openai/m']);
+    assert.equal(fresh.invocation.stdin, 'Do it');
+    const resumed = openHandsBackend.start({ ...base, droverEnv: env, agent: { kind: 'openhands' }, settings: settings.openhands, resume: 'c-1' });
+    assert.deepEqual(resumed.invocation.argv.slice(-2), ['--conversation', 'c-1']);
+  });
+
+  it('reads the driver lines into events, usage and a verdict', () => {
+    const run = openHandsBackend.start({ ...base, droverEnv: env, agent: { kind: 'openhands' }, settings: settings.openhands });
+    const read = (o: unknown) => run.read('stdout', JSON.stringify(o));
+    assert.equal(read({ type: 'session', id: 'c-9' }).events[0]?.type, 'session');
+    assert.equal(run.sessionId(), 'c-9');
+    assert.deepEqual(read({ type: 'action', tool: 'terminal', summary: 'ls' }).events, [{ type: 'command', text: '$ ls' }]);
+    assert.deepEqual(read({ type: 'action', tool: 'file_editor', summary: 'create /w/a.txt' }).events, [{ type: 'file_change', text: 'create /w/a.txt' }]);
+    const done = read({ type: 'done', usage: { inputTokens: 10, outputTokens: 2, cachedInputTokens: 0, costUsd: null, turns: 1 } });
+    assert.equal(done.final, true);
+    assert.deepEqual(run.usage(), { inputTokens: 10, outputTokens: 2, cachedInputTokens: 0, costUsd: null, turns: 1 });
+    assert.deepEqual(run.verdict({ exitCode: 0, finished: false }), { outcome: 'done' });
+    const failed = openHandsBackend.start({ ...base, droverEnv: env, agent: { kind: 'openhands' }, settings: settings.openhands });
+    failed.read('stdout', JSON.stringify({ type: 'failed', status: 401, error: 'AuthenticationError: bad key' }));
+    assert.equal((failed.verdict({ exitCode: 1, finished: false }) as { type: string }).type, 'AgentAuthFailed');
   });
 });

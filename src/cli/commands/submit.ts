@@ -17,7 +17,7 @@ export function registerSubmit(program: Command): void {
     .option('--base <ref>', 'base branch, tag or commit (default: the repository HEAD)')
     .option('--prompt <text>', 'what the agent should do')
     .option('--prompt-file <file>', 'read the prompt from a file')
-    .option('--agent <kind>', 'agent backend: claude-code, codex, opencode, mini-swe-agent or command')
+    .option('--agent <kind>', 'agent backend: claude-code, codex, opencode, mini-swe-agent, openhands or command')
     .option('--agent-command <shell>', 'for --agent command: the shell command to run')
     .option('--model <name>', 'for CLI agents: the model (default: the worker\'s setting)')
     .option('--max-turns <n>', 'for CLI agents that support it: cap the turns of one run')

@@ -1,12 +1,13 @@
 /**
  * Builds the agent image on a machine without a registry: a Debian rootfs from debootstrap, this Node, the
- * agent CLIs from npm, a non-root user, then `docker import`. The tag carries a hash of the recipe, so the
+ * agent CLIs from npm, the OpenHands SDK with Drover's driver, a non-root user, then `docker import`. The tag carries a hash of the recipe, so the
  * image is built once and rebuilt only when the recipe changes. Users with a registry can build
  * docker/agent.Dockerfile instead; both give the same layout.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
@@ -14,16 +15,22 @@ import type { Engine } from './engine.js';
 
 export const AGENT_UID = 1000;
 export const AGENT_USER = 'agent';
-const SUITE = 'bookworm';
+/** Trixie for Python 3.13: the OpenHands SDK needs 3.12 or newer. */
+const SUITE = 'trixie';
 const MIRROR = process.env.DROVER_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-const PACKAGES = ['ca-certificates', 'git', 'procps', 'util-linux'];
+const PACKAGES = ['ca-certificates', 'git', 'procps', 'util-linux', 'python3', 'python3-venv', 'tmux'];
 export const AGENT_CLIS = ['@anthropic-ai/claude-code@2.1.330', '@openai/codex@0.169.0', 'opencode-ai@1.18.33'];
-const RECIPE_VERSION = 1;
+/** Keep in step with docker/agent.Dockerfile. */
+export const OPENHANDS_PACKAGES = ['openhands-sdk==1.58.2', 'openhands-tools==1.58.2'];
+const OPENHANDS_DIR = '/opt/drover-openhands';
+const DRIVER_DIR = fileURLToPath(new URL('../../../agents/openhands/', import.meta.url));
+const RECIPE_VERSION = 2;
 
 /** The tag of the image this recipe builds. */
 export function defaultImageTag(): string {
   const hash = createHash('sha256')
-    .update(JSON.stringify({ RECIPE_VERSION, SUITE, PACKAGES, AGENT_CLIS, node: process.version }))
+    .update(JSON.stringify({ RECIPE_VERSION, SUITE, PACKAGES, AGENT_CLIS, OPENHANDS_PACKAGES, node: process.version }))
+    .update(readFileSync(join(DRIVER_DIR, 'drover_openhands.py')))
     .digest('hex')
     .slice(0, 12);
   return `drover-agent:${hash}`;
@@ -58,6 +65,7 @@ export async function buildAgentImage(engine: Engine, opts: BuildOptions = {}): 
     for (const bin of ['claude', 'codex', 'opencode']) {
       symlinkSync(`/opt/drover-agents/node_modules/.bin/${bin}`, join(rootfs, 'usr/local/bin', bin));
     }
+    await installOpenHands(rootfs, say);
     appendFileSync(join(rootfs, 'etc/passwd'), `${AGENT_USER}:x:${AGENT_UID}:${AGENT_UID}:Drover agent:/home/${AGENT_USER}:/bin/bash\n`);
     appendFileSync(join(rootfs, 'etc/group'), `${AGENT_USER}:x:${AGENT_UID}:\n`);
     mkdirSync(join(rootfs, 'home', AGENT_USER), { recursive: true });
@@ -76,6 +84,33 @@ export async function buildAgentImage(engine: Engine, opts: BuildOptions = {}): 
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The OpenHands SDK in a venv of the image's own Python, installed by pip inside the rootfs (its wheels must
+ * match that Python). pip there trusts what the build machine trusts: its CA bundle stands in for the image's
+ * while pip runs (a TLS-inspecting proxy), and the image's own is put back.
+ */
+async function installOpenHands(rootfs: string, say: (line: string) => void): Promise<void> {
+  say(`OpenHands SDK: ${OPENHANDS_PACKAGES.join(' ')} (a few minutes) ...`);
+  const bundle = join(rootfs, 'etc/ssl/certs/ca-certificates.crt');
+  const own = readFileSync(bundle);
+  const hostBundle = ['/etc/ssl/certs/ca-certificates.crt', process.env.SSL_CERT_FILE].find((f) => f && existsSync(f));
+  if (hostBundle) {
+    // Removed first: a file written over is never written through a link.
+    rmSync(bundle, { force: true });
+    copyFileSync(hostBundle, bundle);
+  }
+  const inRoot = (...args: string[]) => sh('chroot', [rootfs, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/root', ...args], say);
+  try {
+    await inRoot('python3', '-m', 'venv', OPENHANDS_DIR);
+    await inRoot(`${OPENHANDS_DIR}/bin/pip`, 'install', '-q', '--disable-pip-version-check', '--no-cache-dir', ...OPENHANDS_PACKAGES);
+  } finally {
+    rmSync(bundle, { force: true });
+    writeFileSync(bundle, own);
+  }
+  copyFileSync(join(DRIVER_DIR, 'drover_openhands.py'), join(rootfs, OPENHANDS_DIR.slice(1), 'drover_openhands.py'));
+  writeFileSync(join(rootfs, 'usr/local/bin/drover-openhands'), `#!/bin/sh\nexec ${OPENHANDS_DIR}/bin/python ${OPENHANDS_DIR}/drover_openhands.py "$@"\n`, { mode: 0o755 });
 }
 
 function sh(cmd: string, args: string[], say: (line: string) => void): Promise<void> {
