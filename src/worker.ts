@@ -109,6 +109,7 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     baseEnv,
     maxConcurrentAgents: config.worker.maxConcurrentAgents,
     agents: config.agents,
+    containerAgents: given.agents,
     ...(docker.pool ? { docker: docker.pool } : {}),
     defaultRuntime: config.worker.runtime,
     defaults: config.defaults,

@@ -116,7 +116,8 @@ def main():
         conversation.run()
     except Exception as err:  # the model API or the SDK: Drover maps the status to a failure type
         status = getattr(err, "status_code", None)
-        emit({"type": "failed", "status": status if isinstance(status, int) else None, "error": clip(f"{type(err).__name__}: {err}", 500)})
+        # Not cut short here: Drover redacts the worker's secrets first, then cuts.
+        emit({"type": "failed", "status": status if isinstance(status, int) else None, "error": f"{type(err).__name__}: {err}"[:8000]})
         return 1
     emit({"type": "done", "usage": usage_of(conversation)})
     return 0

@@ -49,7 +49,7 @@ export function createAgentActivities(deps: ActivityContext) {
     const prompt = fullPrompt(input.prompt, input.questions, input.feedback);
     const droverEnv = await writeRunFiles(place.runDir, input, prompt);
     const backend = backendFor(input.agent);
-    const settings = deps.agents[input.agent.kind];
+    const settings = (place.runtime.kind === 'docker' ? deps.containerAgents : deps.agents)[input.agent.kind];
     const ctx = Context.current();
     const plan = planRun(input, prompt, backend.capabilities.resume, ctx.info.attempt, ctx.info.heartbeatDetails);
     const run = backend.start({
@@ -62,13 +62,14 @@ export function createAgentActivities(deps: ActivityContext) {
       ...(plan.nativeAnswer ? { nativeAnswer: plan.nativeAnswer } : {}),
     });
     const { invocation } = run;
-    if (run.outputFile) await clearOutput(place.runDir, run.outputFile);
 
     const tag = processTag(input.jobId);
     // A first attempt in a container has nothing to clean up (the container is the job's); on the host
     // another attempt's orphans may share nothing but the tag, so look every time.
     const leftovers = place.runtime.kind === 'host' || ctx.info.attempt > 1 ? await place.runtime.killTagged(tag) : 0;
     if (leftovers > 0) log({ source: 'drover', text: `killed ${leftovers} process(es) left by an earlier attempt` });
+    // After the leftovers are gone: none of them can write the file this run will read.
+    if (run.outputFile) await clearOutput(place.runDir, run.outputFile);
     log({
       source: 'drover',
       text: `agent ${input.agent.kind} starting (revision ${input.revision}, attempt ${ctx.info.attempt}${plan.resume ? `, resuming session ${plan.resume}` : ''}${plan.note ? `, ${plan.note}` : ''})`,

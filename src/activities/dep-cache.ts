@@ -26,12 +26,16 @@ export interface CacheEntry {
 }
 
 /**
- * The cache's name: its paths, where it was made (a host build and a container build of native modules
- * differ), and the key files' object ids at the base commit (a missing file counts as missing).
+ * The cache's name: the repository and the setup commands that made it (one repository's cache never reaches
+ * another, whatever its lockfile says), its paths, where it was made (a host build and a container build of
+ * native modules differ), and the key files' object ids at the base commit (a missing file counts as missing).
  */
-export function cacheKey(spec: CacheSpec, place: string, keyFiles: Map<string, TreeEntry>): string {
+export function cacheKey(spec: CacheSpec, made: { repo: string; place: string; setup: string[] }, keyFiles: Map<string, TreeEntry>): string {
   const keys = spec.key.map((k) => [k, keyFiles.get(k)?.oid ?? null]);
-  return createHash('sha256').update(JSON.stringify({ v: 1, place, paths: spec.paths, keys })).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(JSON.stringify({ v: 2, repo: made.repo, place: made.place, setup: made.setup, paths: spec.paths, keys }))
+    .digest('hex')
+    .slice(0, 24);
 }
 
 /** What `path` (relative) is in `root`, looking at each part without following a link. */
@@ -64,6 +68,15 @@ export function createDepCache(opts: { dir: string; maxBytes: number }) {
       return { ...meta, usedAt: statSync(join(entryDir(key), META)).mtime.toISOString() };
     } catch {
       return undefined;
+    }
+  }
+
+  /** Staging and doomed directories a crash left behind (older than a day: a save in progress is younger). */
+  function removeStaleStaging(): void {
+    const dayAgo = Date.now() - 24 * 3600_000;
+    for (const name of readdirSync(opts.dir).filter((n) => n.startsWith('.tmp-'))) {
+      const st = lstatSync(join(opts.dir, name), { throwIfNoEntry: false });
+      if (st && st.mtimeMs < dayAgo) rmSync(join(opts.dir, name), { recursive: true, force: true });
     }
   }
 
@@ -122,7 +135,13 @@ export function createDepCache(opts: { dir: string; maxBytes: number }) {
         const source = join(entryDir(key), 'files', path);
         if (pathState(join(entryDir(key), 'files'), path) === 'missing') continue;
         if (pathState(worktree, path) !== 'missing' || !makeParents(worktree, path)) continue;
-        await copy(source, join(worktree, path), signal);
+        try {
+          await copy(source, join(worktree, path), signal);
+        } catch (err) {
+          // Half a node_modules, owned by the worker, would only break the job's setup.
+          rmSync(join(worktree, path), { recursive: true, force: true });
+          throw err;
+        }
         restored.push(path);
       }
       const now = new Date();
@@ -138,6 +157,7 @@ export function createDepCache(opts: { dir: string; maxBytes: number }) {
     async save(key: string, worktree: string, paths: string[], signal?: AbortSignal): Promise<{ saved: string[]; sizeBytes: number; evicted: string[] }> {
       if (readEntry(key)) return { saved: [], sizeBytes: 0, evicted: [] };
       mkdirSync(opts.dir, { recursive: true });
+      removeStaleStaging();
       const staging = join(opts.dir, `.tmp-${randomBytes(6).toString('hex')}`);
       try {
         const saved: string[] = [];

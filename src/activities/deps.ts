@@ -26,6 +26,8 @@ export interface ActivityDeps {
   maxConcurrentAgents: number;
   /** The worker's settings for each backend. */
   agents: AgentsConfig;
+  /** The same for agents in a container: commands as configured, not the host paths this worker found. */
+  containerAgents: AgentsConfig;
   /** Containers for jobs with runtime docker; absent when this worker has no Docker engine. */
   docker?: DockerPool;
   /** Where jobs that name no runtime run. */

@@ -83,7 +83,7 @@ export function copyIncluded(origin: string, worktree: string, patterns: string[
 
 /** Files under root whose relative path matches a pattern, walking only where a pattern can match. */
 export function matchFiles(root: string, patterns: string[]): string[] {
-  const regexps = patterns.map(globToRegExp);
+  const regexps = patterns.map((p) => globToRegExp(p, { emptyDirs: true }));
   const found = new Set<string>();
   let visited = 0;
   const couldMatch = (dir: string) =>

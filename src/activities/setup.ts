@@ -24,7 +24,8 @@ export function createSetupActivities(deps: ActivityContext) {
         await killLeftovers(place, input.jobId, log);
         const keyFiles = await deps.git.treeEntries(repo.gitdir, input.baseCommit, [...new Set(input.cache.flatMap((c) => c.key))], jobCall(input.jobId));
         const where = place.runtime.kind === 'docker' ? `docker:${input.runtime?.kind === 'docker' && input.runtime.image ? input.runtime.image : requireDocker(deps).defaultImage}` : 'host';
-        const caches = input.cache.map((spec) => ({ spec, key: cacheKey(spec, where, keyFiles) }));
+        const made = { repo: input.repo, place: where, setup: input.steps.map((s) => s.command) };
+        const caches = input.cache.map((spec) => ({ spec, key: cacheKey(spec, made, keyFiles) }));
 
         const restored = await whileJobStopped(deps, input.jobId, input.worktree, async () => {
           const paths: string[] = [];

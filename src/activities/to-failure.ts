@@ -5,6 +5,7 @@ import { AppError, ERROR_POLICY } from '../shared/errors.js';
 import { redactDeep, type Redact } from './redact.js';
 
 const keep: Redact = (text) => text;
+const MESSAGE_LIMIT = 4_000;
 
 /** The one place where errors become Temporal failures; the error table decides retryability. */
 export function toFailure(err: unknown, redact: Redact = keep): Error {
@@ -12,12 +13,13 @@ export function toFailure(err: unknown, redact: Redact = keep): Error {
   if (err instanceof AppError) {
     return ApplicationFailure.create({
       type: err.type,
-      message: redact(err.message),
+      // Redacted before it is cut: a secret cut in half would not be recognized.
+      message: redact(err.message).slice(0, MESSAGE_LIMIT),
       nonRetryable: !ERROR_POLICY[err.type].retryable,
       details: err.details ? [redactDeep(err.details, redact)] : [],
     });
   }
-  const message = redact(String((err as Error)?.message ?? err));
+  const message = redact(String((err as Error)?.message ?? err)).slice(0, MESSAGE_LIMIT);
   return ApplicationFailure.create({ type: 'Unexpected', message, nonRetryable: false });
 }
 

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { existsSync, lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
-import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv } from '../config/policy.js';
+import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv, repoConfigTrusted } from '../config/policy.js';
 import type { GitCall, JobRepo } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
 import { branchFor, jobIdProblem } from '../shared/ids.js';
@@ -46,7 +46,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
           mkdirSync(deps.paths.mirrors(), { recursive: true });
           await deps.lockMirror(mirror, () => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, call), call.signal);
           const baseCommit = await deps.git.resolveBase(mirror, input.base, call);
-          const defaults = await jobDefaults(deps, mirror, baseCommit, call, log);
+          const defaults = await jobDefaults(deps, { repo: input.repo, mirror, sha: baseCommit, runtime }, call, log);
           await removeJobFiles(deps, repo, runDir);
           const branch = branchFor(input.jobId);
           await deps.git.createJobRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE }, call);
@@ -73,10 +73,24 @@ export function createWorkspaceActivities(deps: ActivityContext) {
   };
 }
 
-/** The repository's .drover.yml over the worker's defaults; undefined when neither names anything. */
-async function jobDefaults(deps: ActivityContext, mirror: string, sha: string, call: GitCall, log: JobLog): Promise<JobDefaults | undefined> {
-  const repo = await readRepoDefaults(deps.git, mirror, sha, call);
+/**
+ * The repository's .drover.yml over the worker's defaults; undefined when neither names anything. On the host
+ * runtime a repository's steps would run as the worker, with its credentials: they are used only for
+ * repositories in repos.trustConfig (its caches are used either way).
+ */
+async function jobDefaults(
+  deps: ActivityContext,
+  at: { repo: string; mirror: string; sha: string; runtime: RuntimeSpec },
+  call: GitCall,
+  log: JobLog,
+): Promise<JobDefaults | undefined> {
+  let repo = await readRepoDefaults(deps.git, at.mirror, at.sha, call);
   if (repo) log({ source: 'drover', text: `${REPO_FILE} names ${Object.keys(repo).join(', ') || 'nothing'}` });
+  const steps = (['setup', 'validate', 'teardown'] as const).filter((k) => repo?.[k]?.length);
+  if (repo && steps.length > 0 && at.runtime.kind === 'host' && !repoConfigTrusted(at.repo, deps.policy)) {
+    log({ source: 'drover', text: `${REPO_FILE}: ${steps.join(', ')} not used: on the host they would run with the worker's credentials (list the repository in repos.trustConfig, or use runtime docker)` });
+    repo = repo.cache ? { cache: repo.cache } : undefined;
+  }
   const merged = mergeDefaults(repo, deps.defaults);
   return Object.keys(merged).length > 0 ? merged : undefined;
 }

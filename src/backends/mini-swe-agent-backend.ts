@@ -2,7 +2,7 @@ import type { MiniSweAgent } from '../shared/schemas.js';
 import { clip, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
 
 const TRAJECTORY = 'mini-trajectory.json';
-/** Longest task given on the command line (Linux caps one argument at 128 KiB); beyond it, a pointer to the file. */
+/** Longest task, in bytes, given on the command line (Linux caps one argument at 128 KiB); beyond it, a pointer to the file. */
 const MAX_TASK_ARG = 100_000;
 
 /**
@@ -35,7 +35,7 @@ class MiniRun implements AgentRun {
   constructor(req: AgentRequest<MiniSweAgent>) {
     const { settings, agent } = req;
     const model = agent.model ?? settings.model;
-    const task = req.prompt.length > MAX_TASK_ARG ? `Your task is in the file ${req.droverEnv.DROVER_PROMPT_FILE}. Read it first.` : req.prompt;
+    const task = Buffer.byteLength(req.prompt) > MAX_TASK_ARG ? `Your task is in the file ${req.droverEnv.DROVER_PROMPT_FILE}. Read it first.` : req.prompt;
     const argv = [
       settings.command,
       '--yolo',
@@ -43,8 +43,7 @@ class MiniRun implements AgentRun {
       '--output',
       `${req.droverEnv.DROVER_OUTPUT_DIR}/${TRAJECTORY}`,
       ...(model ? ['--model', model] : []),
-      // -c replaces the default config, so it is named again first.
-      ...(agent.maxTurns ? ['-c', 'mini.yaml', '-c', `agent.step_limit=${agent.maxTurns}`] : []),
+      // No -c: mini looks a config name up in its working directory (the repository's) before its own.
       ...settings.extraArgs,
       '--task',
       task,
@@ -58,6 +57,8 @@ class MiniRun implements AgentRun {
       // One model call per attempt: Drover's retry policy (with backoff) decides about the rest.
       MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT: '1',
       PAGER: 'cat',
+      // The cap on model calls of one run (maxTurns), without a config file.
+      ...(agent.maxTurns ? { MSWEA_GLOBAL_CALL_LIMIT: String(agent.maxTurns) } : {}),
       ...settings.env,
       ...req.droverEnv,
     };
@@ -116,13 +117,15 @@ class MiniRun implements AgentRun {
     const status = this.traj?.status ?? '';
     if (status === 'Submitted') return { outcome: 'done' as const };
     if (!status) return end.exitCode === 0 ? undefined : { outcome: 'failed' as const, type: 'AgentFailed' as const, message: `mini exited with ${end.exitCode} and left no trajectory` };
-    if (/LimitsExceeded|TimeExceeded/.test(status)) return { outcome: 'failed' as const, type: 'AgentFailed' as const, message: `mini-swe-agent stopped: ${status} (step or cost limit)` };
+    const limited = /LimitsExceeded|TimeExceeded/.test(status) || /limit exceeded/i.test(this.traj?.detail ?? '');
+    if (limited) return { outcome: 'failed' as const, type: 'AgentFailed' as const, message: `mini-swe-agent stopped: ${status} (step or cost limit)` };
     const detail = this.traj?.detail ?? '';
     const http = /\b(40[0-9]|429|5\d\d)\b/.exec(detail)?.[1];
     return {
       outcome: 'failed' as const,
       type: modelFailureType(http ? Number(http) : null, `${status} ${detail}`),
-      message: `mini-swe-agent ended with ${status}${detail ? `: ${clip(detail, 300)}` : ''}`,
+      // Whole: it is redacted before it is cut (toFailure).
+      message: `mini-swe-agent ended with ${status}${detail ? `: ${detail.slice(0, 8_000)}` : ''}`,
     };
   }
 }

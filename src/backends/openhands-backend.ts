@@ -87,7 +87,8 @@ class OpenHandsRun implements AgentRun {
       return {
         outcome: 'failed' as const,
         type: modelFailureType(this.failure.status, this.failure.error),
-        message: `openhands: ${this.failure.status ? `HTTP ${this.failure.status}: ` : ''}${clip(this.failure.error, 300)}`,
+        // Whole: it is redacted before it is cut (toFailure).
+        message: `openhands: ${this.failure.status ? `HTTP ${this.failure.status}: ` : ''}${this.failure.error.slice(0, 8_000)}`,
       };
     }
     return this.done ? { outcome: 'done' as const } : undefined;

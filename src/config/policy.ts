@@ -12,12 +12,15 @@ import type { DroverConfig } from './schema.js';
 
 export interface JobPolicy {
   reposAllow: readonly string[] | undefined;
+  /** Repositories whose .drover.yml steps may run on the host runtime (in a container they always may). */
+  reposTrustConfig: readonly string[];
   protocols: readonly string[];
   envAllow: readonly string[];
 }
 
 export const policyFrom = (config: Pick<DroverConfig, 'repos' | 'git' | 'docker'>): JobPolicy => ({
   reposAllow: config.repos.allow,
+  reposTrustConfig: config.repos.trustConfig,
   protocols: config.git.protocols,
   envAllow: config.docker.envAllow,
 });
@@ -32,6 +35,12 @@ export function checkRepoAllowed(repo: string, policy: JobPolicy): void {
     throw new AppError('RepoNotAllowed', `repository ${repo} is not in repos.allow`);
   }
 }
+
+/**
+ * Whether a repository's own steps (.drover.yml) may run on the host: there they run as the worker's user,
+ * with its environment and credentials, so only for repositories the worker's owner vouches for.
+ */
+export const repoConfigTrusted = (repo: string, policy: JobPolicy): boolean => matchesAny(canonicalRepo(repo), policy.reposTrustConfig);
 
 /** Throws EnvNotAllowed for container variables docker.envAllow does not list. */
 export function checkRuntimeEnv(names: readonly string[], policy: JobPolicy): void {

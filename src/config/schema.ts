@@ -137,9 +137,13 @@ export const DroverConfig = z
           .array(z.string().min(1))
           .optional()
           .describe('globs of repository URLs and local paths jobs may name (default: any); * stays within a path segment, ** crosses them'),
+        trustConfig: z
+          .array(z.string().min(1))
+          .default([])
+          .describe("globs of repositories whose .drover.yml setup, validate and teardown may run on the host runtime, with the worker's environment (in a container they always may); none by default"),
       })
       .strict()
-      .default({}),
+      .default({ trustConfig: [] }),
     agents: AgentsConfig.default(AgentsConfig.parse({})),
     defaults: JobDefaults.default({}).describe("setup, validate, teardown and cache for jobs whose job and repository name none"),
     cache: z

@@ -218,6 +218,8 @@ export function createGit(opts: GitOptions) {
      * environment, not the job, and is left out of the commit unless the agent changed it further.
      */
     async markSetupTree(repo: JobRepo, base: string, call: GitCall): Promise<void> {
+      // A retried setup marks afresh: the last attempt's marker would unstage what setup made before write-tree.
+      await rm(join(repo.gitdir, SETUP_TREE), { force: true });
       await stageAll(repo, base, call);
       const tree = await git({ step: 'local', repo }, ['write-tree'], call);
       writeFileSync(join(repo.gitdir, SETUP_TREE), `${tree}\n`);

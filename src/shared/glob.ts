@@ -1,13 +1,14 @@
 /**
  * Shell-like globs for allowlists and included files: `*` matches within one path segment, `**` across
- * segments (a whole `**` segment also matches none: `a/` `**` `/b` matches a/b), `?` one character. A pattern
- * matches the whole string.
+ * segments, `?` one character. A pattern matches the whole string. With `emptyDirs` (paths in a tree, as in
+ * git and shells) a whole `**` segment also matches no directory: `a/` `**` `/b` matches a/b. Allowlists do
+ * without: there, a pattern must never match more than it says.
  */
-export function globToRegExp(pattern: string): RegExp {
+export function globToRegExp(pattern: string, opts: { emptyDirs?: boolean } = {}): RegExp {
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '*' && pattern[i + 1] === '*' && pattern[i + 2] === '/') {
+    if (opts.emptyDirs && c === '*' && pattern[i + 1] === '*' && pattern[i + 2] === '/') {
       out += '(?:.*/)?';
       i += 2;
     } else if (c === '*' && pattern[i + 1] === '*') {

@@ -365,6 +365,8 @@ export type ValidateInput = z.infer<typeof ValidateInput>;
 
 export const SetupInput = z.object({
   jobId: z.string(),
+  /** The job's repository: caches are never shared between repositories. */
+  repo: z.string(),
   worktree: z.string(),
   baseCommit: z.string(),
   steps: z.array(Step),

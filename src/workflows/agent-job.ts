@@ -141,8 +141,10 @@ async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
 }
 
 async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
-  const plan = jobPlan(job, ws.defaults);
-  if ((plan.setup.length > 0 || plan.cache.length > 0) && patched(SETUP_STEPS)) {
+  // Defaults from the repository and the worker are followed only by code that knows them: a history
+  // started by older code keeps running the job's own steps, whatever a newer worker's prepare returned.
+  const plan = jobPlan(job, patched(SETUP_STEPS) ? ws.defaults : undefined);
+  if (plan.setup.length > 0 || plan.cache.length > 0) {
     const failed = await setUp(job, state, ws, plan);
     if (failed) return result(job, state, ws, 'failed', null, { type: 'SetupFailed', message: setupFailure(failed) });
   }
@@ -196,6 +198,7 @@ async function setUp(job: JobInput, state: JobState, ws: Workspace, plan: JobPla
   const summary = plan.setup.length ? `setup (${plan.setup.map((s) => s.name).join(', ')})` : 'restore caches';
   const out = await hostActivities(job, ws.hostQueue, summary, setupOptions(plan.setup)).runSetup({
     jobId: job.id,
+    repo: job.repo,
     worktree: ws.worktree,
     baseCommit: ws.baseCommit,
     steps: plan.setup,
@@ -208,7 +211,7 @@ async function setUp(job: JobInput, state: JobState, ws: Workspace, plan: JobPla
 
 /** Teardown runs whatever happened before it; its failure is logged, never the job's. */
 async function tearDown(job: JobInput, ws: Workspace, plan: JobPlan): Promise<void> {
-  if (plan.teardown.length === 0 || !patched(SETUP_STEPS)) return;
+  if (plan.teardown.length === 0) return;
   try {
     await hostActivities(job, ws.hostQueue, `teardown (${plan.teardown.map((s) => s.name).join(', ')})`, validationOptions(plan.teardown)).runTeardown({
       jobId: job.id,
@@ -294,7 +297,7 @@ async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<Jo
 async function cleanup(job: JobInput, state: JobState, ws: Workspace): Promise<void> {
   const outcome = TERMINAL.has(state.phase) ? state.phase : undefined;
   state.enter('cleaning_up');
-  await tearDown(job, ws, jobPlan(job, ws.defaults));
+  await tearDown(job, ws, jobPlan(job, patched(SETUP_STEPS) ? ws.defaults : undefined));
   try {
     await hostActivities(job, ws.hostQueue, 'remove worktree').cleanupWorkspace({
       jobId: job.id,

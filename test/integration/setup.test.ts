@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DroverClient } from '../../src/client.js';
@@ -107,7 +108,8 @@ describe('setup steps and dependency caches on real projects', () => {
 });
 
 describe('.drover.yml, failing setup, teardown and included files', () => {
-  const ctx = serverAndWorker();
+  // Repositories the worker's owner vouches for may run their own steps on the host.
+  const ctx = serverAndWorker({ repos: { trustConfig: [`${realpathSync(tmpdir())}/drover-repo-*`] } });
 
   it('.drover.yml supplies setup and validation when the job names none', async () => {
     const repo = makeRepo({
@@ -121,6 +123,18 @@ describe('.drover.yml, failing setup, teardown and included files', () => {
     assert.equal(r.setup?.[0]?.name, 'echo prepared > .prepared');
     assert.equal(r.validations[0]?.checks[0]?.name, 'prepared');
     assert.deepEqual(r.files.map((f) => f.path), ['app.txt']);
+  });
+
+  it(".drover.yml steps of a repository outside repos.trustConfig do not run on the host, and the log says why", async () => {
+    const marks = tempDir('drover-marks-');
+    const repo = makeRepo({ '.drover.yml': `setup: ["touch ${marks}/repo-setup-ran"]\nvalidate: [\"false\"]\n`, 'a.txt': 'a\n' }, 'drover-untrusted-');
+    const { jobId } = await ctx.env.client.submit({ repo, prompt: 'x', agent: { kind: 'command', command: 'echo b > a.txt' } });
+    const r = await ctx.env.client.result(jobId);
+    assert.equal(r.status, 'succeeded', JSON.stringify(r.failure));
+    assert.equal(r.setup, undefined);
+    assert.deepEqual(r.validations[0]?.checks, []);
+    assert.equal(existsSync(join(marks, 'repo-setup-ran')), false);
+    assert.match(jobLog(ctx.env.config.dataDir, jobId).map((e) => e.text).join('\n'), /setup, validate not used: on the host they would run with the worker's credentials/);
   });
 
   it('a failing setup ends the job as SetupFailed with its output, the agent never runs, and teardown still runs', async () => {

@@ -69,8 +69,8 @@ export function git(cwd: string, ...args: string[]): string {
 }
 
 /** A real repository with one commit on main. */
-export function makeRepo(files: Record<string, string> = { 'README.md': '# demo\n', 'hello.txt': 'hello\n' }): string {
-  const dir = tempDir('drover-repo-');
+export function makeRepo(files: Record<string, string> = { 'README.md': '# demo\n', 'hello.txt': 'hello\n' }, prefix = 'drover-repo-'): string {
+  const dir = tempDir(prefix);
   git(dir, 'init', '-q', '-b', 'main');
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });

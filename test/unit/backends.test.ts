@@ -154,7 +154,9 @@ describe('mini-swe-agent backend', () => {
     const run = miniSweAgentBackend.start({ ...base, droverEnv: env, agent: { kind: 'mini-swe-agent', model: 'openai/m', maxTurns: 7 }, settings: settings['mini-swe-agent'] });
     const argv = run.invocation.argv;
     assert.deepEqual(argv.slice(0, 5), ['mini', '--yolo', '--exit-immediately', '--output', '/run/out/mini-trajectory.json']);
-    assert.ok(argv.join(' ').includes('--model openai/m -c mini.yaml -c agent.step_limit=7'));
+    assert.ok(argv.join(' ').includes('--model openai/m'));
+    assert.ok(!argv.includes('-c'), 'no config name that mini would look up in the worktree first');
+    assert.equal(run.invocation.env.MSWEA_GLOBAL_CALL_LIMIT, '7');
     assert.deepEqual(argv.slice(-2), ['--task', 'Do it']);
     assert.equal(run.invocation.env.MSWEA_CONFIGURED, 'true');
     const events = (lines: string[]) => lines.flatMap((l) => run.read('stdout', l).events);

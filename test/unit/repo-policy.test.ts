@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { checkRepoAllowed, checkRuntimeEnv, type JobPolicy } from '../../src/config/policy.js';
+import { checkRepoAllowed, checkRuntimeEnv, type JobPolicy, repoConfigTrusted } from '../../src/config/policy.js';
 import { globToRegExp } from '../../src/shared/glob.js';
 import { isLocalRepo, repoLocationProblem, repoTransport } from '../../src/shared/repo-location.js';
 import { tempDir } from '../support/harness.js';
@@ -56,7 +56,22 @@ describe('repository locations', () => {
 });
 
 describe('the worker policy', () => {
-  const policy: JobPolicy = { reposAllow: ['/srv/**', 'https://github.com/acme/*'], protocols: ['https', 'ssh'], envAllow: ['ANTHROPIC_*', 'MY_MODE'] };
+  const policy: JobPolicy = {
+    reposAllow: ['/srv/**', 'https://github.com/acme/*'],
+    reposTrustConfig: ['/srv/trusted/**'],
+    protocols: ['https', 'ssh'],
+    envAllow: ['ANTHROPIC_*', 'MY_MODE'],
+  };
+
+  it("trusts a repository's own steps on the host only where repos.trustConfig says so", () => {
+    assert.equal(repoConfigTrusted('/srv/trusted/app', policy), true);
+    assert.equal(repoConfigTrusted('/srv/other/app', policy), false);
+    assert.equal(repoConfigTrusted('https://github.com/acme/app.git', policy), false);
+  });
+
+  it('keeps allowlist globs from matching more than they say: ** needs a directory', () => {
+    assert.throws(() => checkRepoAllowed('https://github.com/x', { ...policy, reposAllow: ['https://github.com/**/x'] }), /repos\.allow/);
+  });
 
   it('limits repositories to repos.allow and protocols to git.protocols (file only for local paths)', () => {
     checkRepoAllowed('https://github.com/acme/app.git', policy);

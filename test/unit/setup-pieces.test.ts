@@ -67,14 +67,17 @@ describe('dependency caches', () => {
     assert.equal(parseSize('10g'), 10 * 1024 ** 3);
   });
 
-  it('keys change with the key files, the paths and the place', () => {
+  it('keys change with the key files, the paths, the place, the repository and the setup commands', () => {
     const spec = { key: ['package-lock.json'], paths: ['node_modules'] };
     const files = (oid: string) => new Map([['package-lock.json', { mode: '100644', type: 'blob', oid, size: 1 }]]);
-    const a = cacheKey(spec, 'host', files('aa'));
-    assert.equal(a, cacheKey(spec, 'host', files('aa')));
-    assert.notEqual(a, cacheKey(spec, 'host', files('bb')));
-    assert.notEqual(a, cacheKey(spec, 'docker:img', files('aa')));
-    assert.notEqual(a, cacheKey({ ...spec, paths: ['.venv'] }, 'host', files('aa')));
+    const made = { repo: '/src/app', place: 'host', setup: ['npm install'] };
+    const a = cacheKey(spec, made, files('aa'));
+    assert.equal(a, cacheKey(spec, made, files('aa')));
+    assert.notEqual(a, cacheKey(spec, made, files('bb')));
+    assert.notEqual(a, cacheKey(spec, { ...made, place: 'docker:img' }, files('aa')));
+    assert.notEqual(a, cacheKey(spec, { ...made, repo: '/src/other' }, files('aa')), 'another repository with the same lockfile');
+    assert.notEqual(a, cacheKey(spec, { ...made, setup: ['npm ci --ignore-scripts'] }, files('aa')));
+    assert.notEqual(a, cacheKey({ ...spec, paths: ['.venv'] }, made, files('aa')));
   });
 });
 

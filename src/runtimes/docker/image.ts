@@ -95,13 +95,15 @@ async function installOpenHands(rootfs: string, say: (line: string) => void): Pr
   say(`OpenHands SDK: ${OPENHANDS_PACKAGES.join(' ')} (a few minutes) ...`);
   const bundle = join(rootfs, 'etc/ssl/certs/ca-certificates.crt');
   const own = readFileSync(bundle);
-  const hostBundle = ['/etc/ssl/certs/ca-certificates.crt', process.env.SSL_CERT_FILE].find((f) => f && existsSync(f));
+  const hostBundle = [process.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt'].find((f) => f && existsSync(f));
+  // A clean environment, but the build machine's proxy settings: pip must reach PyPI the way this machine does.
+  const proxies = Object.entries(process.env).filter(([k, v]) => v && /^(https?|no|all)_proxy$/i.test(k)).map(([k, v]) => `${k}=${v}`);
   if (hostBundle) {
     // Removed first: a file written over is never written through a link.
     rmSync(bundle, { force: true });
     copyFileSync(hostBundle, bundle);
   }
-  const inRoot = (...args: string[]) => sh('chroot', [rootfs, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/root', ...args], say);
+  const inRoot = (...args: string[]) => sh('chroot', [rootfs, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/root', ...proxies, ...args], say);
   try {
     await inRoot('python3', '-m', 'venv', OPENHANDS_DIR);
     await inRoot(`${OPENHANDS_DIR}/bin/pip`, 'install', '-q', '--disable-pip-version-check', '--no-cache-dir', ...OPENHANDS_PACKAGES);
