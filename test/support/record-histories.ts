@@ -16,7 +16,12 @@ const server = await startTestServer();
 const model = await startModelServer();
 const env = await startTestEnv(
   server.address,
-  { worker: { backends: ['command', 'claude-code'] }, agents: { 'claude-code': { model: 'claude-sonnet-4-5' } } },
+  {
+    worker: { backends: ['command', 'claude-code'] },
+    agents: { 'claude-code': { model: 'claude-sonnet-4-5' } },
+    // The setup recordings take validation from a .drover.yml, on the host.
+    repos: { trustConfig: ['/tmp/**'] },
+  },
   agentWorkerEnv(model, 'sk-ant-recording-key'),
 );
 try {
@@ -68,6 +73,28 @@ echo v >> v.txt`)],
   });
   await env.client.result(reviewed.jobId).catch(() => undefined);
   await save('critic-human-timeout', reviewed.jobId);
+
+  // Setup with a cache and teardown, validation from the repository's .drover.yml (v4 and later).
+  const setUp = await env.client.submit({
+    repo: makeRepo({ '.drover.yml': 'validate: [grep -q edited hello.txt]\n', 'hello.txt': 'hi\n', 'deps.lock': '1\n', '.gitignore': 'deps/\n' }),
+    prompt: 'Edit hello.txt after setup',
+    agent: { kind: 'command', command: 'echo edited > hello.txt' },
+    setup: ['mkdir -p deps && echo x > deps/a'],
+    teardown: ['true'],
+    cache: [{ key: ['deps.lock'], paths: ['deps'] }],
+  });
+  await env.client.result(setUp.jobId);
+  await save('setup-cache-teardown', setUp.jobId);
+
+  const setupFailed = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Never runs',
+    agent: { kind: 'command', command: 'echo edited > hello.txt' },
+    setup: ['echo broken >&2; exit 3'],
+    teardown: ['true'],
+  });
+  await env.client.result(setupFailed.jobId);
+  await save('setup-failed', setupFailed.jobId);
 
   const cancelled = await env.client.submit({ repo: makeRepo(), prompt: 'Hang', agent: { kind: 'command', command: 'echo started; sleep 600' } });
   await waitFor('the agent', async () => (await env.client.status(cancelled.jobId)).activity?.type === 'runAgent' || undefined);
