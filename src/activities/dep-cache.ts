@@ -154,10 +154,14 @@ export function createDepCache(opts: { dir: string; maxBytes: number }) {
      * cache of that key exists. Returns what was saved, then evicts the least recently used caches beyond
      * the size limit (this one too, when it alone is larger).
      */
-    async save(key: string, worktree: string, paths: string[], signal?: AbortSignal): Promise<{ saved: string[]; sizeBytes: number; evicted: string[] }> {
+    async save(key: string, worktree: string, paths: string[], signal?: AbortSignal): Promise<{ saved: string[]; sizeBytes: number; evicted: string[]; tooLarge?: number }> {
       if (readEntry(key)) return { saved: [], sizeBytes: 0, evicted: [] };
       mkdirSync(opts.dir, { recursive: true });
       removeStaleStaging();
+      // Measured before it is copied: a cache larger than the whole limit would only fill the disk twice.
+      const sources = paths.filter((p) => ['dir', 'file'].includes(pathState(worktree, p)));
+      const before = sources.length ? await diskUsage(sources.map((p) => join(worktree, p)), signal) : 0;
+      if (before > opts.maxBytes) return { saved: [], sizeBytes: 0, evicted: [], tooLarge: before };
       const staging = join(opts.dir, `.tmp-${randomBytes(6).toString('hex')}`);
       try {
         const saved: string[] = [];
@@ -170,7 +174,7 @@ export function createDepCache(opts: { dir: string; maxBytes: number }) {
           saved.push(path);
         }
         if (saved.length === 0) return { saved, sizeBytes: 0, evicted: [] };
-        const sizeBytes = await diskUsage(staging, signal);
+        const sizeBytes = await diskUsage([staging], signal);
         const meta = { key, paths: saved, sizeBytes, createdAt: new Date().toISOString() };
         writeFileSync(join(staging, META), JSON.stringify(meta));
         try {
@@ -209,9 +213,11 @@ function copy(from: string, to: string, signal?: AbortSignal): Promise<void> {
   return run('cp', ['-R', '--no-dereference', '--preserve=timestamps,links', '--reflink=auto', '--', from, to], signal).then(() => undefined);
 }
 
-async function diskUsage(dir: string, signal?: AbortSignal): Promise<number> {
-  const out = await run('du', ['-s', '-B1', '-x', '--', dir], signal);
-  return Number(out.split('\t')[0]) || 0;
+/** Bytes used by these paths together (links not followed, one file system). */
+async function diskUsage(paths: string[], signal?: AbortSignal): Promise<number> {
+  const out = await run('du', ['-s', '-c', '-B1', '-x', '--', ...paths], signal);
+  const total = out.trim().split('\n').at(-1) ?? '';
+  return Number(total.split('\t')[0]) || 0;
 }
 
 function run(file: string, args: string[], signal?: AbortSignal): Promise<string> {

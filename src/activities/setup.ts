@@ -47,6 +47,7 @@ export function createSetupActivities(deps: ActivityContext) {
             const out = await whileJobStopped(deps, input.jobId, input.worktree, () =>
               tryCache(log, `save cache ${c.key}`, () => deps.cache.save(c.key, input.worktree, c.spec.paths, signal), undefined),
             );
+            if (out?.tooLarge) log({ source: 'cache', text: `cache ${c.key} not saved: ${(out.tooLarge / 1e6).toFixed(0)} MB is more than cache.maxSize` });
             if (!out || out.saved.length === 0) continue;
             saved.push(...out.saved);
             log({ source: 'cache', text: `cache ${c.key} saved: ${out.saved.join(', ')} (${(out.sizeBytes / 1e6).toFixed(1)} MB)` });

@@ -65,6 +65,11 @@ describe('dependency caches', () => {
     assert.deepEqual(out.evicted, ['mid']);
     assert.deepEqual(cache.list().map((e) => e.key).sort(), ['new', 'old']);
     assert.equal(parseSize('10g'), 10 * 1024 ** 3);
+    // One larger than the whole limit is not even copied.
+    writeFileSync(join(wt, 'huge'), Buffer.alloc(800_000));
+    const huge = await cache.save('huge', wt, ['huge']);
+    assert.ok(huge.tooLarge && huge.tooLarge > 700_000);
+    assert.equal(cache.has('huge'), false);
   });
 
   it('keys change with the key files, the paths, the place, the repository and the setup commands', () => {
