@@ -3,8 +3,9 @@
  * CLI it builds), made in place (a venv cannot be moved) and marked complete only once pip succeeded.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findOnPath, isExecutable } from './executables.js';
 import type { DroverConfig } from './config/schema.js';
 import { AppError } from './shared/errors.js';
 import { cacheDir } from './temporal/cli-binary.js';
@@ -18,7 +19,8 @@ const venvDir = (env: NodeJS.ProcessEnv, name: string) => join(cacheDir(env), 'v
 
 /** `mini` on PATH, else in Drover's venv, else undefined. */
 export function findMini(env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) if (isExecutable(join(dir, 'mini'))) return join(dir, 'mini');
+  const onPath = findOnPath('mini', env);
+  if (onPath) return onPath;
   const venv = venvDir(env, 'mini-swe-agent');
   return existsSync(join(venv, COMPLETE)) && isExecutable(join(venv, 'bin', 'mini')) ? join(venv, 'bin', 'mini') : undefined;
 }
@@ -60,13 +62,4 @@ function run(argv: string[], env: NodeJS.ProcessEnv, what: string): Promise<void
       code === 0 ? resolve() : reject(new AppError('AgentCommandNotFound', `${what} failed (exit ${code}): ${tail.trim().split('\n').slice(-2).join(' / ')}`)),
     );
   });
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findOnPath, isExecutable } from '../executables.js';
 import { AppError } from '../shared/errors.js';
 
 /** The newest CLI tag `go install` accepts (later tags carry a `replace` directive). */
@@ -19,9 +20,8 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
     }
     return env.DROVER_TEMPORAL_CLI;
   }
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    if (isExecutable(join(dir, 'temporal'))) return join(dir, 'temporal');
-  }
+  const onPath = findOnPath('temporal', env);
+  if (onPath) return onPath;
   const cached = join(cacheDir(env), 'bin', 'temporal');
   return isExecutable(cached) ? cached : undefined;
 }
@@ -75,13 +75,4 @@ export async function ensureTemporalCli(
   rmSync(tmpBin, { recursive: true, force: true });
   progress(`drover: Temporal CLI built in ${Math.round((Date.now() - started) / 1000)}s: ${target}`);
   return target;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

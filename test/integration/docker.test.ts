@@ -3,7 +3,6 @@
  * the real dev server.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +14,7 @@ import type { JobSpecInput } from '../../src/shared/schemas.js';
 import { DroverClient } from '../../src/client.js';
 import { agentWorkerEnv } from '../support/agent-env.js';
 import { startModelServer, type RecordedRequest } from '../support/model-server.js';
-import { git, historyText, makeRepo, REPO_ROOT, run, startTestEnv, startTestServer, tempDir, testConfig, waitFor, type TestEnv, type TestServer } from '../support/harness.js';
+import { git, historyText, makeRepo, run, startTestEnv, startTestServer, tempDir, testConfig, waitFor, type TestEnv, type TestServer, workerProcess } from '../support/harness.js';
 
 const docker = async (...args: string[]) => (await run('docker', args)).stdout.trim();
 const containersOf = async (label: string) => (await docker('ps', '-aq', '--filter', `label=${label}`)).split('\n').filter(Boolean);
@@ -237,7 +236,7 @@ describe('runtime docker', () => {
     const config = testConfig(server.address);
     const client = await DroverClient.connect(config);
     cleanups.push(() => client.close());
-    const start = () => workerProcess(config, 'box-docker');
+    const start = () => workerProcess(config, 'box-docker', { DROVER_BACKENDS: 'command', DROVER_RUNTIME: 'docker' });
     const first = await start();
     cleanups.push(async () => first.kill('SIGKILL'));
     const agent = `if [ -f .drover-ran ]; then echo rerun >> runs.txt; echo done > result.txt; exit 0; fi; touch .drover-ran; echo first >> runs.txt; echo working...; sleep 600`;
@@ -264,21 +263,3 @@ describe('runtime docker', () => {
   });
 });
 
-/** A docker worker in its own process, so it can be killed with SIGKILL like a crashed machine. */
-function workerProcess(config: DroverConfig, workerId: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: config.temporal.address,
-      DROVER_TASK_QUEUE: config.taskQueue,
-      DROVER_DATA_DIR: config.dataDir,
-      DROVER_BACKENDS: 'command',
-      DROVER_RUNTIME: 'docker',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve(child));
-    child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-}

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DroverClient } from '../../src/client.js';
 import { dataPaths } from '../../src/config/paths.js';
-import { agentScript, git, isAlive, makeRepo, REPO_ROOT, startTestEnv, startTestServer, tempDir, testConfig, waitFor } from '../support/harness.js';
-import type { DroverConfig } from '../../src/config/schema.js';
+import { agentScript, git, isAlive, makeRepo, startTestEnv, startTestServer, tempDir, testConfig, waitFor, workerProcess } from '../support/harness.js';
 
-/** A worker in its own process, so it can be killed with SIGKILL like a crashed machine. */
-function workerProcess(config: DroverConfig, workerId: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId], {
-    env: { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, DROVER_TASK_QUEUE: config.taskQueue, DROVER_DATA_DIR: config.dataDir, DROVER_DOCKER: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve(child));
-    child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-}
+
+const NO_DOCKER = { DROVER_DOCKER: '0' };
 
 describe('durability', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -45,7 +34,7 @@ echo $$ > "$MARKS/first.pid"
 echo first >> "$MARKS/runs"
 sleep 600`);
 
-    const first = await workerProcess(config, 'box-1');
+    const first = await workerProcess(config, 'box-1', NO_DOCKER);
     cleanups.push(async () => first.kill('SIGKILL'));
     const repo = makeRepo();
     const { jobId } = await client.submit({
@@ -62,7 +51,7 @@ sleep 600`);
     assert.ok(isAlive(firstPid), 'the orphaned agent outlives its worker until the retry cleans it up');
 
     // Same worker id (same machine restarting): it owns the worktree's queue.
-    const second = await workerProcess(config, 'box-1');
+    const second = await workerProcess(config, 'box-1', NO_DOCKER);
     cleanups.push(async () => second.kill('SIGTERM'));
     const result = await client.result(jobId);
     assert.equal(result.status, 'succeeded');
@@ -111,7 +100,7 @@ echo "$DROVER_WORKTREE" >> "$MARKS/runs"
 if [ "$(wc -l < "$MARKS/runs")" -lt 2 ]; then sleep 600; fi
 echo moved > moved.txt`);
 
-    const doomed = await workerProcess(config, 'box-a');
+    const doomed = await workerProcess(config, 'box-a', NO_DOCKER);
     cleanups.push(async () => doomed.kill('SIGKILL'));
     const repo = makeRepo();
     const { jobId } = await client.submit({
@@ -125,7 +114,7 @@ echo moved > moved.txt`);
     await new Promise((r) => doomed.once('exit', r));
 
     // A different machine: it cannot take box-a's tasks, so the job must start over on it.
-    const other = await workerProcess({ ...config, dataDir: tempDir('drover-data-b-') }, 'box-b');
+    const other = await workerProcess({ ...config, dataDir: tempDir('drover-data-b-') }, 'box-b', NO_DOCKER);
     cleanups.push(async () => other.kill('SIGTERM'));
     const result = await client.result(jobId);
     assert.equal(result.status, 'succeeded');
@@ -144,7 +133,7 @@ echo moved > moved.txt`);
     const paths = dataPaths(config.dataDir);
     const left = [paths.worktree(jobId), paths.jobGitDir(jobId), paths.jobRunDir(jobId)];
     assert.ok(left.every((p) => existsSync(p)), 'the crash left the worktree, git and run directories');
-    const back = await workerProcess(config, 'box-a');
+    const back = await workerProcess(config, 'box-a', NO_DOCKER);
     cleanups.push(async () => back.kill('SIGTERM'));
     await waitFor('box-a to sweep', () => (left.every((p) => !existsSync(p)) ? true : undefined), 30_000);
     assert.ok(existsSync(paths.jobLog(jobId)), 'the job log stays');

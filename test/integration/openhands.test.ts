@@ -4,7 +4,6 @@
  * sends them). The container reaches the model server on 127.0.0.1 over the host network.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,22 +14,12 @@ import type { DroverConfig } from '../../src/config/schema.js';
 import { connectEngine } from '../../src/runtimes/docker/engine.js';
 import { buildAgentImage } from '../../src/runtimes/docker/image.js';
 import type { JobSpecInput } from '../../src/shared/schemas.js';
-import { drover, git, historyText, makeRepo, REPO_ROOT, startTestServer, tempDir, testConfig, waitFor, type TestServer } from '../support/harness.js';
+import type { ChildProcess } from 'node:child_process';
+import { drover, git, historyText, makeRepo, startTestServer, tempDir, testConfig, waitFor, type TestServer, workerProcess } from '../support/harness.js';
 import { requestText, startModelServer, type ModelServer } from '../support/model-server.js';
 
 const MODEL = 'openai/scripted-model';
 
-/** A worker in its own process (so it can be killed like a crashed machine), with Docker and the host network. */
-function workerProcess(config: DroverConfig, configFile: string, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', 'oh-box'], {
-    env: { ...process.env, ...env, DROVER_CONFIG: configFile, TEMPORAL_ADDRESS: config.temporal.address, DROVER_TASK_QUEUE: config.taskQueue, DROVER_DATA_DIR: config.dataDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve(child));
-    child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-}
 
 describe('openhands backend (real SDK, runtime docker)', () => {
   let server: TestServer;
@@ -53,7 +42,7 @@ describe('openhands backend (real SDK, runtime docker)', () => {
       `worker: { docker: true, backends: [command] }\ndocker: { network: host, poolSize: 1, envAllow: ["LLM_*"] }\nagents: { openhands: { model: ${MODEL} } }\n`,
     );
     client = await DroverClient.connect(config);
-    worker = await workerProcess(config, configFile, workerEnv());
+    worker = await workerProcess(config, 'oh-box', { DROVER_CONFIG: configFile, ...workerEnv() });
   });
   after(async () => {
     worker?.kill('SIGTERM');
@@ -108,7 +97,7 @@ describe('openhands backend (real SDK, runtime docker)', () => {
 
     // The resumed conversation still has the first run's command in what it sends the model.
     model.script([(req) => (requestText(req).includes('echo one > one.txt') ? { write: { path: 'greeting.txt', content: 'resumed\n' } } : { say: 'lost the conversation' }), { say: 'Done.' }]);
-    worker = await workerProcess(config, configFile, workerEnv());
+    worker = await workerProcess(config, 'oh-box', { DROVER_CONFIG: configFile, ...workerEnv() });
     const result = await client.result(jobId);
     assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
     assert.equal(git(repo, 'show', `drover/${jobId}:greeting.txt`), 'resumed');

@@ -1,5 +1,5 @@
 /** Test support: a real Temporal dev server, real git repositories, real workers on unique task queues. */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +144,21 @@ export function drover(config: DroverConfig, args: string[], env: Record<string,
       DROVER_DATA_DIR: config.dataDir,
       ...env,
     },
+  });
+}
+
+/**
+ * A worker in its own process (`drover worker`), so it can be killed with SIGKILL like a crashed machine.
+ * Resolves once it polls; `env` adds to the test's environment (DROVER_CONFIG, DROVER_DOCKER, credentials).
+ */
+export function workerProcess(config: DroverConfig, workerId: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId], {
+    env: { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, DROVER_TASK_QUEUE: config.taskQueue, DROVER_DATA_DIR: config.dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve(child));
+    child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
   });
 }
 
