@@ -115,9 +115,13 @@ async function installOpenHands(rootfs: string, say: (line: string) => void): Pr
   writeFileSync(join(rootfs, 'usr/local/bin/drover-openhands'), `#!/bin/sh\nexec ${OPENHANDS_DIR}/bin/python ${OPENHANDS_DIR}/drover_openhands.py "$@"\n`, { mode: 0o755 });
 }
 
+/** One step of the build: a slow mirror or PyPI is waited for, a hung one is not (each step took under 4 min here). */
+const STEP_TIMEOUT_MS = 30 * 60_000;
+
 function sh(cmd: string, args: string[], say: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // SIGKILL: debootstrap and pip ignore nothing else reliably while blocked on the network.
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: STEP_TIMEOUT_MS, killSignal: 'SIGKILL' });
     let tail = '';
     let last = 0;
     const onData = (chunk: Buffer) => {
@@ -132,6 +136,10 @@ function sh(cmd: string, args: string[], say: (line: string) => void): Promise<v
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (err) => reject(new AppError('InvalidInput', `${cmd} is needed to build the image: ${err.message}`)));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new AppError('Unexpected', `${cmd} ${args[0]} failed (exit ${code}): ${tail.trim().split('\n').slice(-3).join(' / ')}`))));
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL'
+        ? reject(new AppError('Unexpected', `${cmd} ${args[0]} did not finish within ${STEP_TIMEOUT_MS / 60_000} min; check the network to the Debian mirror (DROVER_DEBIAN_MIRROR), npm and PyPI`))
+        : code === 0 ? resolve() : reject(new AppError('Unexpected', `${cmd} ${args[0]} failed (exit ${code}): ${tail.trim().split('\n').slice(-3).join(' / ')}`)),
+    );
   });
 }
