@@ -3,16 +3,17 @@
  * does (almost) nothing, against the same git commands run directly with no Temporal in between.
  *
  *   npm run bench                                   # all defaults (see --help)
+ *   npm run bench -- --quick --json                 # the reduced run; its last line is one JSON object
  *   npm run bench -- --repos small --samples 5      # a quick look
  *   node --import tsx bench/job-overhead.ts --help
  *
- * Everything is real: a Temporal dev server (temp db, free port), one Drover worker, a DroverClient, and two
- * generated git repositories (a few files, and --files files in nested dirs). Arms that are compared with each
+ * Everything is real: a Temporal dev server (temp db, free port), one Drover worker (`drover worker`, its own
+ * process, run from dist/ as users run it), a DroverClient, and two generated git repositories (a few files, and --files files in nested dirs). Arms that are compared with each
  * other run interleaved (A B, B A, ...) so drift hits them alike. See bench/README.md.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -24,7 +25,6 @@ import { gitFor } from '../src/git/git-for-config.js';
 import type { JobResult } from '../src/shared/schemas.js';
 import { ensureTemporalCli } from '../src/temporal/cli-binary.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
-import { startWorker, type DroverWorker } from '../src/worker.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // options
@@ -40,6 +40,10 @@ are taken in fan-out rounds of C started together):
   --large-samples-c8 N     large repo, jobs at concurrency C           (env BENCH_LARGE_SAMPLES_C8, default 8)
   --large-git-samples N    large repo, prepare-vs-clone scenarios      (env BENCH_LARGE_GIT_SAMPLES, default 3)
 What to run:
+  --quick                  the reduced run: small repo 8/16 samples, large repo 3 of each arm, the CLI,
+                           worker memory and history size (under 3 minutes on 2 cores)
+  --rss-jobs N             jobs in flight while the worker's memory is sampled (default 32; 0: skip)
+  --cli-samples N          runs of \`drover --help\` and \`drover status\` (default 5; 0: skip)
   --concurrency C          the "high" concurrency level                (env BENCH_CONCURRENCY, default 8)
   --files N                files in the generated large repo           (env BENCH_FILES, default 20000)
   --repos LIST             comma list of small,large                   (env BENCH_REPOS, default small,large)
@@ -52,6 +56,7 @@ Limits and output:
   --tmpdir DIR             where repos, mirrors, worktrees and the server db go
                            (env BENCH_TMPDIR, default the OS temp dir; e.g. /dev/shm to take the disk out)
   --keep                   keep the temp dir (repos, mirrors, server db and log)
+  --json                   print, as the last line, one JSON object with the headline figures
   -h, --help               this help
 
 Modes: noop runs the agent command \`true\` (job status no_changes: no commit, no push);
@@ -76,6 +81,10 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     tmpdir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    'rss-jobs': { type: 'string' },
+    'cli-samples': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: false,
@@ -108,14 +117,19 @@ function listOpt<T extends string>(flag: string | undefined, env: string, allowe
 }
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const quick = flags.quick ?? false;
 const opts = {
-  samples: intOpt(flags.samples, 'BENCH_SAMPLES', 10),
+  quick,
+  samples: intOpt(flags.samples, 'BENCH_SAMPLES', quick ? 8 : 10),
   samplesHigh: intOpt(flags['samples-c8'], 'BENCH_SAMPLES_C8', 16),
   concurrency: intOpt(flags.concurrency, 'BENCH_CONCURRENCY', 8, 2),
-  gitSamples: intOpt(flags['git-samples'], 'BENCH_GIT_SAMPLES', 5),
-  largeSamples: intOpt(flags['large-samples'], 'BENCH_LARGE_SAMPLES', 5),
-  largeSamplesHigh: intOpt(flags['large-samples-c8'], 'BENCH_LARGE_SAMPLES_C8', 8),
+  gitSamples: intOpt(flags['git-samples'], 'BENCH_GIT_SAMPLES', quick ? 3 : 5),
+  largeSamples: intOpt(flags['large-samples'], 'BENCH_LARGE_SAMPLES', quick ? 3 : 5),
+  largeSamplesHigh: intOpt(flags['large-samples-c8'], 'BENCH_LARGE_SAMPLES_C8', quick ? 0 : 8, 0),
   largeGitSamples: intOpt(flags['large-git-samples'], 'BENCH_LARGE_GIT_SAMPLES', 3),
+  rssJobs: intOpt(flags['rss-jobs'], 'BENCH_RSS_JOBS', 32, 0),
+  cliSamples: intOpt(flags['cli-samples'], 'BENCH_CLI_SAMPLES', 5, 0),
+  json: flags.json ?? false,
   files: intOpt(flags.files, 'BENCH_FILES', 20_000),
   repos: listOpt(flags.repos, 'BENCH_REPOS', ['small', 'large'] as const),
   modes: listOpt(flags.modes, 'BENCH_MODES', ['noop', 'commit'] as const),
@@ -520,14 +534,13 @@ function record(arm: Arm, concurrency: number, rec: Recording): Scenario {
 
 let root = '';
 let server: DevServer | undefined;
-let worker: DroverWorker | undefined;
+let worker: WorkerProcess | undefined;
 let client: DroverClient | undefined;
 let cleaningUp: Promise<void> | undefined;
-let workerSettings: unknown;
 
 function cleanup(): Promise<void> {
   cleaningUp ??= (async () => {
-    await worker?.shutdown().catch((err) => log(`worker shutdown: ${(err as Error).message}`));
+    await worker?.stop().catch((err) => log(`worker shutdown: ${(err as Error).message}`));
     await client?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     if (root && !opts.keep) rmSync(root, { recursive: true, force: true });
@@ -536,6 +549,120 @@ function cleanup(): Promise<void> {
   return cleaningUp;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// the worker, in its own process, from dist/ as `drover worker` runs it
+
+const REPO_ROOT = join(BENCH_DIR, '..');
+const DROVER_BIN = join(REPO_ROOT, 'bin', 'drover.js');
+
+/** dist/ is what the worker and the CLI run: rebuild it when src/ changed since. */
+function ensureBuilt(): void {
+  const stamp = join(REPO_ROOT, 'dist', '.build-stamp');
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  if (existsSync(stamp) && newest(join(REPO_ROOT, 'src')) < statSync(stamp).mtimeMs) return;
+  log('building dist/ (npm run build)');
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+}
+
+interface WorkerProcess {
+  pid: number;
+  /** Resident memory now, in MB (VmRSS). */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** The environment every `drover` the bench runs gets: this server and queue, no config file of the user's. */
+function droverEnv(config: DroverConfig, configFile: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DROVER_CONFIG: configFile,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    DROVER_TASK_QUEUE: config.taskQueue,
+    DROVER_DATA_DIR: config.dataDir,
+    DROVER_BACKENDS: 'command',
+    DROVER_DOCKER: '0',
+  };
+}
+
+async function startWorkerProcess(env: NodeJS.ProcessEnv, workerId: string): Promise<WorkerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [DROVER_BIN, 'worker', '--worker-id', workerId], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = `${stderr}${d}`.slice(-4000)));
+  await new Promise<void>((resolvePromise, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolvePromise());
+    child.once('exit', (code) => reject(new Error(`the worker exited with ${code} before polling: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)));
+  });
+  const pid = child.pid!;
+  return {
+    pid,
+    rssMb: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+    stop: () =>
+      new Promise<void>((resolvePromise) => {
+        if (child.exitCode !== null) return resolvePromise();
+        child.once('exit', () => resolvePromise());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the CLI, worker memory and history size
+
+/** Wall time of `drover <args>` as a user runs it (bin/drover.js, from dist/), p50 of n runs after one warmup. */
+async function timeCli(env: NodeJS.ProcessEnv, args: string[], n: number): Promise<{ p50: number; samplesMs: number[] }> {
+  const once = () =>
+    new Promise<number>((resolvePromise, reject) => {
+      const t = now();
+      execFile(process.execPath, [DROVER_BIN, ...args], { env }, (err, _out, stderr) => {
+        if (err) reject(new Error(`drover ${args.join(' ')}: ${stderr.trim() || err.message}`));
+        else resolvePromise(now() - t);
+      });
+    });
+  await once();
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) samples.push(await once());
+  return { p50: round1(percentile([...samples].sort((a, b) => a - b), 50)), samplesMs: samples.map(round1) };
+}
+
+/** The worker's peak resident memory while `count` jobs are in flight at once (their agents sleep 2 s). */
+async function workerRssUnderLoad(w: WorkerProcess, submitJob: (command: string) => Promise<unknown>, count: number) {
+  const idleMb = w.rssMb();
+  let peakMb = idleMb;
+  const timer = setInterval(() => (peakMb = Math.max(peakMb, w.rssMb())), 100);
+  const t = now();
+  try {
+    await Promise.all(Array.from({ length: count }, () => submitJob('sleep 2')));
+  } finally {
+    clearInterval(timer);
+  }
+  return { jobs: count, idleMb: round1(idleMb), peakMb: round1(Math.max(peakMb, w.rssMb())), wallMs: Math.round(now() - t) };
+}
+
+/** A finished job's history: how many events, and the largest payload (input, result, heartbeat...) in bytes. */
+async function historySize(c: DroverClient, jobId: string) {
+  const history = await c.handle(jobId).fetchHistory();
+  const events = history.events ?? [];
+  let maxPayloadBytes = 0;
+  let maxAt = '';
+  const visit = (value: unknown, where: string): void => {
+    if (!value || typeof value !== 'object') return;
+    const v = value as { data?: unknown; metadata?: Record<string, Uint8Array> };
+    if (v.data instanceof Uint8Array && v.metadata) {
+      const size = v.data.byteLength + Object.entries(v.metadata).reduce((n, [k, m]) => n + k.length + (m?.byteLength ?? 0), 0);
+      if (size > maxPayloadBytes) [maxPayloadBytes, maxAt] = [size, where];
+      return;
+    }
+    for (const child of Array.isArray(value) ? value : Object.values(value)) visit(child, where);
+  };
+  for (const e of events) visit(e, `event ${e.eventId} (${e.eventType})`);
+  return { jobId, events: events.length, maxPayloadBytes, largestPayloadIn: maxAt };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// main
+
 async function main(): Promise<void> {
   const loadStart = loadavg();
   const cores = cpus().length;
@@ -543,6 +670,7 @@ async function main(): Promise<void> {
   if ((loadStart[0] ?? 0) > cores * 0.5) log(`WARNING: the machine is busy (1-min load ${loadStart[0]?.toFixed(2)}); figures will be noisy`);
   log(`options: ${JSON.stringify({ ...opts, out: undefined })}`);
   log(`temp dir ${opts.tmpdir}: ${filesystemOf(opts.tmpdir)}`);
+  ensureBuilt();
 
   root = mkdtempSync(join(opts.tmpdir, 'drover-bench-'));
   const temporalBin = await ensureTemporalCli((line) => log(line));
@@ -553,15 +681,16 @@ async function main(): Promise<void> {
     temporal: { address: server.address, namespace: 'default' },
     taskQueue: `bench-${randomBytes(3).toString('hex')}`,
     dataDir: join(root, 'drover-data'),
-    workerId: `bench-${randomBytes(3).toString('hex')}`,
   });
   const config: DroverConfig = { ...parsed, dataDir: join(root, 'drover-data') };
+  const configFile = join(root, 'config.yaml');
+  writeFileSync(configFile, '# the bench: no settings beyond the defaults and its environment\n');
+  const env = droverEnv(config, configFile);
   const srcGit = gitFor(config);
-  workerSettings = parsed.worker;
   const t1 = now();
-  worker = await startWorker(config);
+  worker = await startWorkerProcess(env, `bench-${randomBytes(3).toString('hex')}`);
   client = await DroverClient.connect(config);
-  log(`worker ${worker.workerId} on ${config.taskQueue} (${Math.round(now() - t1)} ms to start, incl. bundling workflows)`);
+  log(`worker pid ${worker.pid} on ${config.taskQueue} (${Math.round(now() - t1)} ms to start; ${round1(worker.rssMb())} MB resident)`);
   const droverClient = client;
 
   const repos: RepoInfo[] = [];
@@ -571,12 +700,17 @@ async function main(): Promise<void> {
     repos.push(info);
   }
 
+  const submitAndWait = async (repoPath: string, command: string): Promise<{ jobId: string; result: JobResult }> => {
+    const { jobId } = await droverClient.submit({ repo: repoPath, prompt: PROMPT, agent: { kind: 'command', command } });
+    return { jobId, result: await withTimeout(droverClient.result(jobId), opts.jobTimeoutMs, `job ${jobId}`) };
+  };
+  let lastCommitJob: string | undefined;
   const job = async (repo: RepoInfo, mode: Mode): Promise<JobResult> => {
-    const { jobId } = await droverClient.submit({ repo: repo.path, prompt: PROMPT, agent: { kind: 'command', command: AGENT_COMMAND[mode] } });
-    const result = await withTimeout(droverClient.result(jobId), opts.jobTimeoutMs, `job ${jobId}`);
+    const { jobId, result } = await submitAndWait(repo.path, AGENT_COMMAND[mode]);
     if (result.status !== EXPECTED_STATUS[mode]) {
       throw new Error(`job ${jobId}: status ${result.status}, expected ${EXPECTED_STATUS[mode]}${result.failure ? ` (${result.failure.type}: ${result.failure.message})` : ''}`);
     }
+    if (mode === 'commit') lastCommitJob = jobId;
     return result;
   };
 
@@ -588,8 +722,9 @@ async function main(): Promise<void> {
     const mirror = join(root, 'bench-mirrors', `${repo.kind}.git`);
     await ensureBaselineMirror(repo.path, mirror);
 
-    // 1. Preparing a workspace when the mirror exists, against a fresh clone. The prepare arms time only the
-    //    fetch + checkout (the removal afterwards is not timed); the clone arms time the whole clone.
+    // 1. Preparing a workspace when the mirror exists, against `git worktree add` and a fresh clone. The
+    //    prepare and worktree arms time only making the checkout (its removal afterwards is not timed); the
+    //    clone arms time the whole clone.
     const prepare = async (viaSrcGit: boolean): Promise<number> => {
       const id = `p-${randomBytes(5).toString('hex')}`;
       const wt = join(worktrees, id);
@@ -607,6 +742,15 @@ async function main(): Promise<void> {
       rmSync(gitdir, { recursive: true, force: true });
       return ms;
     };
+    const worktreeAdd = async (): Promise<number> => {
+      const wt = join(worktrees, `w-${randomBytes(5).toString('hex')}`);
+      const t = now();
+      await git(mirror, 'worktree', 'add', '--quiet', '--detach', wt, 'refs/drover/origin-head');
+      const ms = now() - t;
+      rmSync(wt, { recursive: true, force: true });
+      await git(mirror, 'worktree', 'prune');
+      return ms;
+    };
     const clone = async (url: string): Promise<void> => {
       const dir = join(clones, `c-${randomBytes(5).toString('hex')}`);
       await git(clones, 'clone', '--quiet', url, dir);
@@ -618,6 +762,7 @@ async function main(): Promise<void> {
       [
         { meta: meta('git: prepare (fetch + checkout)', 'git'), run: () => prepare(false), selfTimed: true },
         { meta: meta('src/git: prepare (simple-git)', 'git'), run: () => prepare(true), selfTimed: true },
+        { meta: meta('git: worktree add', 'git'), run: worktreeAdd, selfTimed: true },
         { meta: meta('git: fresh clone (local path)', 'git'), run: () => clone(repo.path) },
         { meta: meta('git: fresh clone (file://)', 'git'), run: () => clone(`file://${repo.path}`) },
       ],
@@ -632,9 +777,33 @@ async function main(): Promise<void> {
         { meta: meta(`drover job (${mode})`, 'drover', mode), run: () => job(repo, mode) },
       ];
       await interleaved(arms, large ? opts.largeSamples : opts.samples);
-      await fanOut(arms, opts.concurrency, large ? opts.largeSamplesHigh : opts.samplesHigh);
+      const high = large ? opts.largeSamplesHigh : opts.samplesHigh;
+      if (high > 0) await fanOut(arms, opts.concurrency, high);
     }
     await resetOrigin(repo.path);
+  }
+
+  // 3. The CLI as a person runs it, the worker's memory with many jobs in flight, and what a job's history holds.
+  const small = repos.find((r) => r.kind === 'small') ?? repos[0]!;
+  const extras: Record<string, unknown> = {};
+  if (opts.cliSamples > 0) {
+    extras.help = await timeCli(env, ['--help'], opts.cliSamples);
+    log(`drover --help: p50 ${(extras.help as { p50: number }).p50} ms`);
+    // A running job (its agent sleeps), so status asks the workflow through the worker as well as the server.
+    const { jobId } = await droverClient.submit({ repo: small.path, prompt: PROMPT, agent: { kind: 'command', command: 'sleep 600' } });
+    await waitForPhase(droverClient, jobId, 'running_agent');
+    extras.status = await timeCli(env, ['status', jobId], opts.cliSamples);
+    log(`drover status (running job): p50 ${(extras.status as { p50: number }).p50} ms`);
+    await droverClient.handle(jobId).cancel();
+    await droverClient.result(jobId).catch(() => undefined);
+  }
+  if (opts.rssJobs > 0) {
+    extras.workerRss = await workerRssUnderLoad(worker, (command) => submitAndWait(small.path, command), opts.rssJobs);
+    log(`worker memory with ${opts.rssJobs} jobs in flight: ${JSON.stringify(extras.workerRss)}`);
+  }
+  if (lastCommitJob) {
+    extras.history = await historySize(droverClient, lastCommitJob);
+    log(`history of a succeeded job: ${JSON.stringify(extras.history)}`);
   }
 
   const loadEnd = loadavg();
@@ -653,23 +822,57 @@ async function main(): Promise<void> {
       loadavgStart: loadStart.map((l) => Math.round(l * 100) / 100),
       loadavgEnd: loadEnd.map((l) => Math.round(l * 100) / 100),
     },
-    options: { ...opts, out: undefined, agentCommands: AGENT_COMMAND, worker: workerSettings },
+    options: { ...opts, out: undefined, agentCommands: AGENT_COMMAND, worker: parsed.worker },
     droverCommit: (() => {
       try {
-        const top = join(BENCH_DIR, '..');
-        const dirty = gitSync(top, 'status', '--porcelain', '--', 'src') !== '';
-        return `${gitSync(top, 'rev-parse', '--short', 'HEAD')}${dirty ? ' (src/ has uncommitted changes)' : ''}`;
+        const dirty = gitSync(REPO_ROOT, 'status', '--porcelain', '--', 'src') !== '';
+        return `${gitSync(REPO_ROOT, 'rev-parse', '--short', 'HEAD')}${dirty ? ' (src/ has uncommitted changes)' : ''}`;
       } catch {
         return 'unknown';
       }
     })(),
     repos: repos.map((r) => ({ kind: r.kind, files: r.files, generateMs: Math.round(r.generateMs) })),
     overhead: overheadRows(),
+    headline: headline(extras),
+    extras,
     results,
   };
   mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
   log(`wrote ${opts.out}`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(report.headline)}\n`);
+}
+
+async function waitForPhase(c: DroverClient, jobId: string, phase: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await c.status(jobId)).phase !== phase) {
+    if (Date.now() > deadline) throw new Error(`job ${jobId} did not reach ${phase} within 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The figures issue 10 names, each next to its baseline (ms unless the name says otherwise; null: not run). */
+function headline(extras: Record<string, unknown>) {
+  const p50 = (repo: RepoKind, scenario: string, concurrency = 1) => results.find((r) => r.repo === repo && r.scenario === scenario && r.concurrency === concurrency)?.p50 ?? null;
+  const largeJobs = results.find((r) => r.repo === 'large' && r.scenario === 'drover job (noop)' && r.concurrency === 1);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : null);
+  const ex = extras as { help?: { p50: number }; status?: { p50: number }; workerRss?: { peakMb: number }; history?: { events: number; maxPayloadBytes: number } };
+  return {
+    noopP50Ms: num(p50('small', 'drover job (noop)')),
+    noopGitP50Ms: num(p50('small', 'git baseline job (noop)')),
+    commitP50Ms: num(p50('small', 'drover job (commit)')),
+    commitGitP50Ms: num(p50('small', 'git baseline job (commit)')),
+    c8NoopP50Ms: num(p50('small', 'drover job (noop)', opts.concurrency)),
+    c8NoopGitP50Ms: num(p50('small', 'git baseline job (noop)', opts.concurrency)),
+    prepareLargeMs: num(largeJobs?.phasesP50Ms?.preparing),
+    worktreeAddLargeMs: num(p50('large', 'git: worktree add')),
+    cloneLargeMs: num(p50('large', 'git: fresh clone (local path)')),
+    helpMs: num(ex.help?.p50),
+    statusMs: num(ex.status?.p50),
+    workerRssMb32: num(ex.workerRss?.peakMb),
+    historyEvents: num(ex.history?.events),
+    maxPayloadBytes: num(ex.history?.maxPayloadBytes),
+  };
 }
 
 function overheadRows() {

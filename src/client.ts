@@ -13,7 +13,6 @@ import {
 import type { DroverConfig } from './config/schema.js';
 import { dataPaths } from './config/paths.js';
 import { oneLine } from './config/load.js';
-import { gitFor } from './git/git-for-config.js';
 import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv, policyFrom } from './config/policy.js';
 import { isLocalRepo } from './shared/repo-location.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
@@ -245,6 +244,8 @@ export async function prepareJob(spec: JobSpecInput, config: Pick<DroverConfig, 
     repo = resolve(repo.replace(/^file:\/\//i, ''));
     if (!existsSync(repo) || !statSync(repo).isDirectory()) throw new AppError('RepoNotFound', `repository path does not exist: ${repo}`);
     checkLocalOwner(repo);
+    // Imported here: status, list and answer never need git.
+    const { gitFor } = await import('./git/git-for-config.js');
     if (!(await gitFor(config).isGitRepo(repo))) throw new AppError('RepoNotFound', `not a git repository: ${repo}`);
   }
   if (job.include?.length && !isLocalRepo(repo)) {

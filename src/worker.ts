@@ -2,9 +2,10 @@
  * Drover's worker: one process, several Temporal workers: the shared job queue (workflows), this host's private
  * queue (everything that touches its worktrees) and one queue per backend it has (where jobs land).
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { createDepCache, parseSize } from './activities/dep-cache.js';
 import { resolveMiniCommand } from './python-agents.js';
@@ -22,12 +23,21 @@ import { gitFor } from './git/git-for-config.js';
 import { policyFrom } from './config/policy.js';
 import { findLeftovers, sweep, whereaboutsFrom, type SweepReport } from './worker-sweep.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+/** Running from dist/ (compiled), or from the TypeScript sources through tsx (tests, development). */
+const COMPILED = import.meta.url.endsWith('.js');
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index.${COMPILED ? 'js' : 'ts'}`, import.meta.url));
+/** Made by `npm run build` with the rest of dist/. */
+const PREBUILT_BUNDLE = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
 
-let bundle: Promise<WorkflowBundle> | undefined;
-/** Bundles the workflow code once per process. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+let bundle: Promise<WorkflowBundleOption> | undefined;
+/**
+ * The workflow code: the bundle the build made, when running from dist/; otherwise bundled once per process
+ * (webpack: seconds, and memory the process keeps).
+ */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  bundle ??= COMPILED && existsSync(PREBUILT_BUNDLE)
+    ? Promise.resolve({ codePath: PREBUILT_BUNDLE })
+    : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 

@@ -8,6 +8,7 @@ import type { JobDefaults } from '../shared/schemas.js';
 import type { DepCache } from './dep-cache.js';
 import type { JobLog } from './job-log.js';
 import type { Redact } from './redact.js';
+import type { SharedFetch } from './shared-fetch.js';
 
 export interface ActivityDeps {
   paths: DataPaths;
@@ -43,6 +44,6 @@ export interface ActivityContext extends ActivityDeps {
   redact: Redact;
   /** The job's log on disk, redacted. */
   jobLog: (jobId: string) => JobLog;
-  /** Serializes fetches into one mirror inside this worker; a waiter gives up when its signal aborts. */
-  lockMirror: <T>(mirror: string, work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+  /** One fetch at a time into a mirror, shared by the jobs waiting for it; a waiter gives up when its signal aborts. */
+  fetchMirror: SharedFetch;
 }

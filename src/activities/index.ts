@@ -2,8 +2,8 @@ import { createAgentActivities } from './agent.js';
 import { createCommitActivities } from './commit.js';
 import type { ActivityContext, ActivityDeps } from './deps.js';
 import { openJobLog } from './job-log.js';
-import { createKeyLock } from './key-lock.js';
 import { createRedactor } from './redact.js';
+import { createSharedFetch } from './shared-fetch.js';
 import { failuresMapped } from './to-failure.js';
 import { createValidationActivities } from './validate.js';
 import { createSetupActivities } from './setup.js';
@@ -16,7 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...deps,
     redact,
     jobLog: (jobId) => openJobLog(deps.paths.jobLog(jobId), redact),
-    lockMirror: createKeyLock(),
+    fetchMirror: createSharedFetch(),
   };
   return failuresMapped(
     {

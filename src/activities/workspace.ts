@@ -44,7 +44,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
           log({ source: 'drover', text: `preparing worktree on ${deps.workerId}` });
           const mirror = deps.paths.mirror(input.repo);
           mkdirSync(deps.paths.mirrors(), { recursive: true });
-          await deps.lockMirror(mirror, () => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, call), call.signal);
+          await fetchShared(deps, source, mirror, call, log);
           const baseCommit = await deps.git.resolveBase(mirror, input.base, call);
           const defaults = await jobDefaults(deps, { repo: input.repo, mirror, sha: baseCommit, runtime }, call, log);
           await removeJobFiles(deps, repo, runDir);
@@ -71,6 +71,21 @@ export function createWorkspaceActivities(deps: ActivityContext) {
       deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
     },
   };
+}
+
+/**
+ * Brings the mirror up to date with a fetch that started after this job asked, shared with the jobs that
+ * asked meanwhile. The fetch carries no job's tag: one job's cleanup must not kill the others' fetch (it
+ * still ends with its timeout, or when every job waiting for it is cancelled).
+ */
+async function fetchShared(deps: ActivityContext, source: { url: string; local: boolean }, mirror: string, call: GitCall, log: JobLog): Promise<void> {
+  const key = `${mirror}\0${source.url}`;
+  const run = await deps.fetchMirror(key, (signal) => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, { signal }), call.signal);
+  log({
+    source: 'git',
+    text: `fetched ${source.url} in ${run.endedAt - run.startedAt} ms${run.sharedBy > 1 ? ` (one fetch for ${run.sharedBy} jobs)` : ''}`,
+    fetch: run,
+  });
 }
 
 /**

@@ -1,6 +1,9 @@
+/**
+ * What commands share. The config loader and the client are imported when a command runs, not when the CLI
+ * starts: `drover --help` must not pay for zod, YAML and the Temporal client (hundreds of ms).
+ */
 import type { Command } from 'commander';
-import { DroverClient } from '../client.js';
-import { loadConfig } from '../config/load.js';
+import type { DroverClient } from '../client.js';
 import type { DroverConfig } from '../config/schema.js';
 
 export interface GlobalOptions {
@@ -12,7 +15,8 @@ export interface GlobalOptions {
 }
 
 /** Config from the file, the environment and the global flags, validated once. */
-export function configFrom(cmd: Command): DroverConfig {
+export async function configFrom(cmd: Command): Promise<DroverConfig> {
+  const { loadConfig } = await import('../config/load.js');
   const g = cmd.optsWithGlobals<GlobalOptions>();
   return loadConfig({
     ...(g.config ? { file: g.config } : {}),
@@ -27,7 +31,8 @@ export function configFrom(cmd: Command): DroverConfig {
 }
 
 export async function withClient<T>(cmd: Command, fn: (client: DroverClient, config: DroverConfig) => Promise<T>): Promise<T> {
-  const config = configFrom(cmd);
+  const config = await configFrom(cmd);
+  const { DroverClient } = await import('../client.js');
   const client = await DroverClient.connect(config);
   try {
     return await fn(client, config);

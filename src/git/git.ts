@@ -12,6 +12,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } 
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
+import { runPlumbing } from './plumbing.js';
 import { killTaggedProcesses, TAG_ENV } from '../runtimes/process-tags.js';
 import { AppError } from '../shared/errors.js';
 import type { FileChange } from '../shared/schemas.js';
@@ -96,16 +97,20 @@ export function createGit(opts: GitOptions) {
     const protocols = [...opts.protocols, ...(run.local ? ['file'] : [])].map((p) => `protocol.${p}.allow=always`);
     const gitdir = run.repo?.gitdir ?? run.gitdir;
     const explicit = gitdir ? [`--git-dir=${gitdir}`, ...(run.repo ? [`--work-tree=${run.repo.worktree}`] : [])] : [];
-    const g = simpleGit({
-      baseDir: run.cwd ?? run.repo?.worktree ?? gitdir ?? '/',
-      binary: 'git',
-      trimmed: true,
-      abort: signal,
-      config: [...HARDENED, ...protocols],
-      allowEnvironment: [...WORKER_GIT_ENV, 'GIT_TERMINAL_PROMPT', 'GIT_SSH_COMMAND'],
-      unsafe: { ...TRUSTED_ENV, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeProtocolOverride: true, allowUnsafeConfigPaths: true },
-    }).env(gitEnv(id, call.tag));
+    const cwd = run.cwd ?? run.repo?.worktree ?? gitdir ?? '/';
+    const config = [...HARDENED, ...protocols];
+    const env = gitEnv(id, call.tag);
     try {
+      if (run.step === 'local') return await runPlumbing([...config.flatMap((c) => ['-c', c]), ...explicit, ...args], { cwd, env, signal });
+      const g = simpleGit({
+        baseDir: cwd,
+        binary: 'git',
+        trimmed: true,
+        abort: signal,
+        config,
+        allowEnvironment: [...WORKER_GIT_ENV, 'GIT_TERMINAL_PROMPT', 'GIT_SSH_COMMAND'],
+        unsafe: { ...TRUSTED_ENV, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeProtocolOverride: true, allowUnsafeConfigPaths: true },
+      }).env(env);
       return await g.raw([...explicit, ...args]);
     } catch (err) {
       if (!signal.aborted) throw err;
@@ -128,7 +133,8 @@ export function createGit(opts: GitOptions) {
     async syncMirror(repo: string, mirror: string, exists: boolean, local: boolean, call: GitCall): Promise<void> {
       const fetch = (dir: string, step: GitStep) =>
         git({ step, gitdir: dir, cwd: dir, local }, [
-          'fetch', '--quiet', '--prune', '--no-write-fetch-head', '--', repo,
+          // --verbose: a fetch that prints nothing costs simple-git's 50 ms wait, inside the mirror's lock.
+          'fetch', '--verbose', '--prune', '--no-write-fetch-head', '--', repo,
           '+HEAD:refs/drover/origin-head', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*',
         ], call);
       if (exists) {
@@ -268,7 +274,7 @@ export function createGit(opts: GitOptions) {
     async pushCommit(req: { gitdir: string; url: string; local: boolean; branch: string; sha: string; expected: string | null }, call: GitCall): Promise<void> {
       const ref = `refs/heads/${req.branch}`;
       try {
-        await git({ step: 'push', gitdir: req.gitdir, local: req.local }, ['push', '--quiet', `--force-with-lease=${ref}:${req.expected ?? ''}`, '--', req.url, `${req.sha}:${ref}`], call);
+        await git({ step: 'push', gitdir: req.gitdir, local: req.local }, ['push', '--porcelain', `--force-with-lease=${ref}:${req.expected ?? ''}`, '--', req.url, `${req.sha}:${ref}`], call);
       } catch (err) {
         if (/stale info|\[rejected\]|fetch first|non-fast-forward/i.test(String((err as Error)?.message))) {
           throw new AppError('PushRejected', `${req.branch} in the origin moved to a commit Drover did not make; not overwriting it (${lastLine(err)})`, { cause: err });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from './duration.js';
+import { JOB_PHASES } from './phases.js';
 import { gitRefProblem, jobIdProblem } from './ids.js';
 import { repoLocationProblem } from './repo-location.js';
 import { normalizeRelPath, relPathProblem } from './rel-path.js';
@@ -203,21 +204,7 @@ export type JobSpec = z.infer<typeof JobSpec>;
 export const JobInput = JobSpec.extend({ id: JobId });
 export type JobInput = z.infer<typeof JobInput>;
 
-export const JOB_PHASES = [
-  'queued',
-  'preparing',
-  'setting_up',
-  'running_agent',
-  'waiting_for_human',
-  'validating',
-  'reviewing',
-  'committing',
-  'cleaning_up',
-  'succeeded',
-  'failed',
-  'no_changes',
-  'cancelled',
-] as const;
+export { JOB_PHASES };
 export const JobPhase = z.enum(JOB_PHASES);
 export type JobPhase = z.infer<typeof JobPhase>;
 

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { createDepCache } from '../../activities/dep-cache.js';
-import { dataPaths } from '../../config/paths.js';
 import { AppError } from '../../shared/errors.js';
 import { configFrom } from '../context.js';
 import { printJson, say } from '../output.js';
@@ -8,14 +6,17 @@ import { printJson, say } from '../output.js';
 /** The dependency caches in this machine's data dir: read and removed locally, no server needed. */
 export function registerCache(program: Command): void {
   const cache = program.command('cache').description("list or clear the dependency caches in this worker's data dir");
-  const open = (cmd: Command) => createDepCache({ dir: dataPaths(configFrom(cmd).dataDir).caches(), maxBytes: Infinity });
+  const open = async (cmd: Command) => {
+    const [{ createDepCache }, { dataPaths }, config] = await Promise.all([import('../../activities/dep-cache.js'), import('../../config/paths.js'), configFrom(cmd)]);
+    return createDepCache({ dir: dataPaths(config.dataDir).caches(), maxBytes: Infinity });
+  };
 
   cache
     .command('list')
     .description('caches, most recently used first')
     .option('--json', 'print JSON')
-    .action((flags: { json?: boolean }, cmd: Command) => {
-      const entries = open(cmd).list();
+    .action(async (flags: { json?: boolean }, cmd: Command) => {
+      const entries = (await open(cmd)).list();
       if (flags.json) return printJson(entries);
       if (entries.length === 0) return say('no caches');
       const total = entries.reduce((sum, e) => sum + e.sizeBytes, 0);
@@ -29,8 +30,8 @@ export function registerCache(program: Command): void {
     .description('remove every cache, or the ones named')
     .argument('[keys...]', 'cache keys (from `drover cache list`)')
     .option('--json', 'print JSON')
-    .action((keys: string[], flags: { json?: boolean }, cmd: Command) => {
-      const c = open(cmd);
+    .action(async (keys: string[], flags: { json?: boolean }, cmd: Command) => {
+      const c = await open(cmd);
       const known = new Set(c.list().map((e) => e.key));
       const unknown = keys.filter((k) => !known.has(k));
       if (unknown.length) throw new AppError('JobNotFound', `no cache ${unknown.join(', ')} (see drover cache list)`);

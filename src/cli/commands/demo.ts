@@ -3,11 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { configFrom } from '../context.js';
-import { DroverClient } from '../../client.js';
 import { followJob } from '../follow.js';
 import { note, renderReport, say } from '../output.js';
 import { exitCodeForReport } from './result.js';
-import { startEmbedded, untilSignal } from './serve.js';
 
 const GREET_BUGGY = "export function greet(name) {\n  return 'Hello ' + name;\n}\n";
 const TEST = "import assert from 'node:assert/strict';\nimport { greet } from './greet.js';\nassert.equal(greet('world'), 'Hello, world!');\nconsole.log('ok');\n";
@@ -28,7 +26,8 @@ export function registerDemo(program: Command): void {
     .description("Drover's main job end to end on the embedded default: dev server + UI, worker, a sample repo and job")
     .option('--exit', 'exit when the job ends (default when stdout is not a terminal)')
     .action(async (flags: { exit?: boolean }, cmd: Command) => {
-      const env = await startEmbedded(configFrom(cmd));
+      const [{ DroverClient }, { startEmbedded, untilSignal }, config] = await Promise.all([import('../../client.js'), import('./serve.js'), configFrom(cmd)]);
+      const env = await startEmbedded(config);
       let code = 1;
       try {
         const dir = join(env.config.dataDir, 'demo', new Date().toISOString().replace(/[:.]/g, '-'));

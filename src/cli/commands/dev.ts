@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { describeChecks } from '../../worker-backends.js';
 import { configFrom } from '../context.js';
 import { note, say } from '../output.js';
-import { startEmbedded, untilSignal } from './serve.js';
 
 export function registerDev(program: Command): void {
   program
@@ -12,7 +10,7 @@ export function registerDev(program: Command): void {
     .option('--ui-port <port>', 'Temporal UI port', (v) => Number(v))
     .option('--headless', 'no UI')
     .action(async (flags: { port?: number; uiPort?: number; headless?: boolean }, cmd: Command) => {
-      const base = configFrom(cmd);
+      const [{ describeChecks }, { startEmbedded, untilSignal }, base] = await Promise.all([import('../../worker-backends.js'), import('./serve.js'), configFrom(cmd)]);
       const config = { ...base, dev: { port: flags.port ?? base.dev.port, uiPort: flags.uiPort ?? base.dev.uiPort } };
       const env = await startEmbedded(config, { headless: flags.headless ?? false });
       say(

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { connectEngine } from '../../runtimes/docker/engine.js';
-import { buildAgentImage, defaultImageTag } from '../../runtimes/docker/image.js';
+import { defaultImageTag } from '../../runtimes/docker/image.js';
 import { configFrom } from '../context.js';
 import { note, printJson, say } from '../output.js';
 
@@ -13,7 +12,7 @@ export function registerImage(program: Command): void {
     .option('--force', 'rebuild even if the image exists')
     .option('--json', 'print JSON')
     .action(async (flags: { tag?: string; force?: boolean; json?: boolean }, cmd: Command) => {
-      const config = configFrom(cmd);
+      const [{ connectEngine }, { buildAgentImage }, config] = await Promise.all([import('../../runtimes/docker/engine.js'), import('../../runtimes/docker/image.js'), configFrom(cmd)]);
       const tag = flags.tag ?? config.docker.image ?? defaultImageTag();
       const result = await buildAgentImage(connectEngine(config.docker.socket), {
         tag,

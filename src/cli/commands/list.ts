@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { JOB_PHASES } from '../../shared/schemas.js';
+import { JOB_PHASES } from '../../shared/phases.js';
 import { AppError } from '../../shared/errors.js';
 import { withClient } from '../context.js';
 import { printJson, say } from '../output.js';

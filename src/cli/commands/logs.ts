@@ -1,7 +1,6 @@
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { DroverClient } from '../../client.js';
 import { dataPaths } from '../../config/paths.js';
 import { AppError } from '../../shared/errors.js';
 import { configFrom } from '../context.js';
@@ -14,7 +13,7 @@ export function registerLogs(program: Command): void {
     .option('-f, --follow', 'keep printing until the job ends')
     .option('--json', 'print the raw JSON lines (each agent line with the events Drover read in it)')
     .action(async (jobId: string, flags: { follow?: boolean; json?: boolean }, cmd: Command) => {
-      const config = configFrom(cmd);
+      const config = await configFrom(cmd);
       const file = dataPaths(config.dataDir).jobLog(jobId);
       if (!flags.follow && !existsSync(file)) {
         throw new AppError('JobNotFound', `no log for ${jobId} at ${file} (logs live in the data dir of the worker that ran the job)`);
@@ -22,6 +21,7 @@ export function registerLogs(program: Command): void {
       const render = (line: string) => (flags.json ? [line] : renderLogLine(line));
       let offset = printFrom(file, 0, render);
       if (!flags.follow) return;
+      const { DroverClient } = await import('../../client.js');
       const client = await DroverClient.connect(config);
       try {
         for (;;) {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { prepareJob } from '../../client.js';
 import { configFrom, withClient } from '../context.js';
 import { followJob } from '../follow.js';
-import { jobSpecFromFlags, type SubmitFlags } from '../job-args.js';
+import type { SubmitFlags } from '../job-args.js';
 import { note, printJson, renderReport, say } from '../output.js';
 import { exitCodeForReport } from './result.js';
 
@@ -40,7 +39,8 @@ export function registerSubmit(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: SubmitFlags & { wait?: boolean; json?: boolean }, cmd: Command) => {
       // Validate before connecting, so bad input gets its own error even when no server runs.
-      const spec = await prepareJob(jobSpecFromFlags(flags), configFrom(cmd));
+      const [{ prepareJob }, { jobSpecFromFlags }] = await Promise.all([import('../../client.js'), import('../job-args.js')]);
+      const spec = await prepareJob(jobSpecFromFlags(flags), await configFrom(cmd));
       await withClient(cmd, async (client) => {
         const { jobId, uiUrl } = await client.submit(spec);
         if (!flags.wait) {

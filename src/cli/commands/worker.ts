@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { startWorker } from '../../worker.js';
-import { describeChecks } from '../../worker-backends.js';
 import { configFrom } from '../context.js';
 import { note, say } from '../output.js';
-import { untilSignal } from './serve.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -11,7 +8,12 @@ export function registerWorker(program: Command): void {
     .description('run a worker against TEMPORAL_ADDRESS (a dev server, a cluster or Temporal Cloud)')
     .option('--worker-id <id>', 'stable worker id (default: kept in the data dir)')
     .action(async (flags: { workerId?: string }, cmd: Command) => {
-      const config = configFrom(cmd);
+      const [{ startWorker }, { describeChecks }, { untilSignal }, config] = await Promise.all([
+        import('../../worker.js'),
+        import('../../worker-backends.js'),
+        import('./serve.js'),
+        configFrom(cmd),
+      ]);
       const worker = await startWorker({ ...config, ...(flags.workerId ? { workerId: flags.workerId } : {}) });
       say(`worker ${worker.workerId} polling ${config.taskQueue} and ${worker.hostQueue} at ${config.temporal.address}`);
       say(`backends: ${describeChecks(worker.backends)}`);
