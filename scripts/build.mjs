@@ -41,6 +41,8 @@ try {
     bundle: false,
     sourcemap: 'linked',
     logLevel: 'warning',
+    // agent-job.ts requires the schemas lazily, for webpack's workflow bundle; its dist/ copy is never run.
+    logOverride: { 'unsupported-require-call': 'silent' },
   });
   // The worker loads this instead of running webpack at start (seconds, and about 100 MB it keeps).
   const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');

@@ -21,9 +21,12 @@ import proto from '@temporalio/proto';
 import { JobSpec, AnswerPayload, type JobInput, type JobResult, type JobSpecInput, type JobStatusView, type JobPhase } from './shared/schemas.js';
 import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
 import { answerSignal, statusQuery } from './workflows/definitions.js';
-import type { agentJobWorkflow } from './workflows/agent-job.js';
+import type { agentJobV2 } from './workflows/agent-job.js';
 
-export const WORKFLOW_TYPE = 'agentJobWorkflow';
+/** What new jobs start. */
+export const WORKFLOW_TYPE = 'agentJobV2';
+/** Every type a job may run as: jobs started by earlier versions run agentJobWorkflow. */
+export const JOB_WORKFLOW_TYPES = ['agentJobWorkflow', WORKFLOW_TYPE] as const;
 
 export interface JobReport {
   jobId: string;
@@ -85,7 +88,7 @@ export class DroverClient {
   async submit(spec: JobSpecInput): Promise<{ jobId: string; uiUrl: string; input: JobInput }> {
     const input = await prepareJob(spec, this.config);
     try {
-      await this.client.workflow.start<typeof agentJobWorkflow>(WORKFLOW_TYPE, {
+      await this.client.workflow.start<typeof agentJobV2>(WORKFLOW_TYPE, {
         workflowId: input.id,
         taskQueue: this.config.taskQueue,
         args: [input],
@@ -194,7 +197,7 @@ export class DroverClient {
   }
 
   async list(filter: { status?: string; repo?: string; limit?: number } = {}): Promise<JobListItem[]> {
-    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`, `TaskQueue = '${quote(this.config.taskQueue)}'`];
+    const clauses = [`WorkflowType IN (${JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ')})`, `TaskQueue = '${quote(this.config.taskQueue)}'`];
     if (filter.status) clauses.push(`DroverStatus = '${quote(filter.status)}'`);
     if (filter.repo) clauses.push(`DroverRepo = '${quote(repoSlug(isLocalRepo(filter.repo) ? resolve(filter.repo) : filter.repo))}'`);
     const items: JobListItem[] = [];
@@ -226,8 +229,8 @@ export class DroverClient {
     return items;
   }
 
-  handle(jobId: string): WorkflowHandle<typeof agentJobWorkflow> {
-    return this.client.workflow.getHandle<typeof agentJobWorkflow>(jobId);
+  handle(jobId: string): WorkflowHandle<typeof agentJobV2> {
+    return this.client.workflow.getHandle<typeof agentJobV2>(jobId);
   }
 }
 

@@ -20,6 +20,7 @@ import { AppError } from './shared/errors.js';
 import { resolveWorkerId } from './worker-id.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { gitFor } from './git/git-for-config.js';
+import { createSpawner } from './git/spawner.js';
 import { policyFrom } from './config/policy.js';
 import { findLeftovers, sweep, whereaboutsFrom, type SweepReport } from './worker-sweep.js';
 
@@ -100,7 +101,10 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
   // Before connecting: a worker that cannot run what it was told to offer should not start at all.
   const backends = await checkBackends(config, runtime, baseEnv);
   const docker = await setUpDocker(config, workerId, paths, (line) => process.stderr.write(`drover worker: ${line}\n`));
-  const git = gitFor(config);
+  // The worker's local git starts in a small process of its own: a fork from this one stops the event loop
+  // for 8-12 ms (src/git/spawner-child.ts).
+  const spawner = createSpawner();
+  const git = gitFor(config, spawner);
   // Listed before polling starts, so nothing listed is being made by a job of this run.
   const leftovers = await findLeftovers(paths, git, docker.pool !== undefined);
   let connection: NativeConnection;
@@ -139,7 +143,8 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     taskQueue: config.taskQueue,
     identity: `${workerId}/shared`,
     workflowBundle: await workflowBundle(),
-    activities: { prepareWorkspace: activities.prepareWorkspace },
+    // checkJobInput runs as a local activity of the workflow's first task.
+    activities: { prepareWorkspace: activities.prepareWorkspace, checkJobInput: activities.checkJobInput },
     maxConcurrentActivityTaskExecutions: 4,
   });
   // Every task on the host queue belongs to a job whose worktree is here: take them all at once (agents are
@@ -195,6 +200,7 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await done.catch(() => undefined);
     await docker.pool?.shutdown();
+    spawner.close();
   };
   return { workerId, hostQueue, backends, docker, done, swept, shutdown };
 }

@@ -1,5 +1,6 @@
 import { createAgentActivities } from './agent.js';
 import { createCommitActivities } from './commit.js';
+import { createJobInputActivities } from './job-input.js';
 import type { ActivityContext, ActivityDeps } from './deps.js';
 import { openJobLog } from './job-log.js';
 import { createRedactor } from './redact.js';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
   };
   return failuresMapped(
     {
+      ...createJobInputActivities(),
       ...createWorkspaceActivities(ctx),
       ...createSetupActivities(ctx),
       ...createAgentActivities(ctx),

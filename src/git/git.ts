@@ -13,6 +13,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { runPlumbing } from './plumbing.js';
+import type { Spawner } from './spawner.js';
 import { killTaggedProcesses, TAG_ENV } from '../runtimes/process-tags.js';
 import { AppError } from '../shared/errors.js';
 import type { FileChange } from '../shared/schemas.js';
@@ -27,6 +28,8 @@ export type GitStep = 'clone' | 'fetch' | 'push' | 'local';
 export interface GitOptions {
   /** Per kind of step, in ms. */
   timeouts: Record<GitStep, number>;
+  /** Where local git commands start (the worker's spawner); default: this process. */
+  spawner?: Spawner;
   /** Network protocols a repository may use (file is allowed for local repositories only). */
   protocols: readonly string[];
 }
@@ -101,7 +104,7 @@ export function createGit(opts: GitOptions) {
     const config = [...HARDENED, ...protocols];
     const env = gitEnv(id, call.tag);
     try {
-      if (run.step === 'local') return await runPlumbing([...config.flatMap((c) => ['-c', c]), ...explicit, ...args], { cwd, env, signal });
+      if (run.step === 'local') return await runPlumbing([...config.flatMap((c) => ['-c', c]), ...explicit, ...args], { cwd, env, signal, ...(opts.spawner ? { spawner: opts.spawner } : {}) });
       const g = simpleGit({
         baseDir: cwd,
         binary: 'git',

@@ -4,9 +4,11 @@
  * 56 ms a call against 4 ms spawned directly, 12-20 such calls a job. Network steps (clone, fetch, push) stay
  * on simple-git, with call shapes that print (bench/README.md, "simple-git's wait").
  *
- * Only git.ts calls this: it builds the argv (hardened -c settings first) and the environment.
+ * Only git.ts calls this: it builds the argv (hardened -c settings first) and the environment. In the worker
+ * the commands start in its spawner process (spawner.ts).
  */
 import { spawn } from 'node:child_process';
+import type { GitOutput, Spawner } from './spawner.js';
 
 /** The same shape simple-git gives a failed command: git's stderr as the message. */
 export class GitCommandError extends Error {
@@ -19,10 +21,24 @@ export class GitCommandError extends Error {
   }
 }
 
+interface RunOptions {
+  cwd: string;
+  env: Record<string, string>;
+  signal: AbortSignal;
+  /** The worker's spawner process; without one (the CLI), git is started from this process. */
+  spawner?: Spawner;
+}
+
 /** Runs git and returns its trimmed stdout; rejects with stderr on a non-zero exit, or when `signal` aborts. */
-export function runPlumbing(argv: string[], opts: { cwd: string; env: Record<string, string>; signal: AbortSignal }): Promise<string> {
+export async function runPlumbing(argv: string[], opts: RunOptions): Promise<string> {
+  const { code, stdout, stderr } = opts.spawner ? await opts.spawner.run(argv, opts) : await spawnHere(argv, opts);
+  if (code === 0 && !opts.signal.aborted) return stdout.trim();
+  throw new GitCommandError(stderr.trim() || stdout.trim() || `git exited with ${code ?? 'a signal'}`, code);
+}
+
+function spawnHere(argv: string[], opts: RunOptions): Promise<GitOutput> {
   return new Promise((resolve, reject) => {
-    if (opts.signal.aborted) return reject(new GitCommandError('git command aborted', null));
+    if (opts.signal.aborted) return resolve({ code: null, stdout: '', stderr: 'git command aborted' });
     const child = spawn('git', argv, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -36,10 +52,7 @@ export function runPlumbing(argv: string[], opts: { cwd: string; env: Record<str
     });
     child.once('close', (code) => {
       opts.signal.removeEventListener('abort', onAbort);
-      const stdout = Buffer.concat(out).toString('utf8').trim();
-      if (code === 0 && !opts.signal.aborted) return resolve(stdout);
-      const stderr = Buffer.concat(err).toString('utf8').trim();
-      reject(new GitCommandError(stderr || stdout || `git exited with ${code ?? 'a signal'}`, code));
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
   });
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from './duration.js';
 import { JOB_PHASES } from './phases.js';
+import { ANSWER_MAX } from './answer.js';
 import { gitRefProblem, jobIdProblem } from './ids.js';
 import { repoLocationProblem } from './repo-location.js';
 import { normalizeRelPath, relPathProblem } from './rel-path.js';
@@ -204,6 +205,12 @@ export type JobSpec = z.infer<typeof JobSpec>;
 export const JobInput = JobSpec.extend({ id: JobId });
 export type JobInput = z.infer<typeof JobInput>;
 
+/** The workflow's argument parsed, or why it is not a job (zod's issues, one per line). */
+export function parseJobInput(raw: unknown): { ok: true; job: JobInput } | { ok: false; message: string } {
+  const parsed = JobInput.safeParse(raw);
+  return parsed.success ? { ok: true, job: parsed.data } : { ok: false, message: z.prettifyError(parsed.error) };
+}
+
 export { JOB_PHASES };
 export const JobPhase = z.enum(JOB_PHASES);
 export type JobPhase = z.infer<typeof JobPhase>;
@@ -287,7 +294,8 @@ export const JobStatusView = z.object({
 });
 export type JobStatusView = z.infer<typeof JobStatusView>;
 
-export const AnswerPayload = z.object({ text: z.string().trim().min(1, 'must not be empty').max(20_000) });
+/** The answer signal. The workflow checks answers with answerText (answer.ts), which must agree with this. */
+export const AnswerPayload = z.object({ text: z.string().trim().min(1, 'must not be empty').max(ANSWER_MAX) });
 export type AnswerPayload = z.infer<typeof AnswerPayload>;
 
 // ---- activity contracts ----

@@ -8,6 +8,21 @@ import { AppError } from '../shared/errors.js';
 import { SEARCH_ATTRIBUTE_NAMES } from '../shared/search-attributes.js';
 import { ensureNamespaceSetup } from './namespace-setup.js';
 
+/**
+ * History loads the tasks it hands to matching (workflow and activity tasks, timers, visibility) at most 20
+ * times a second per queue by default: past a small burst, every dispatch waited about 45 ms, and a job that
+ * took 230 ms took 450 (a workflow of four no-op activities: 100 ms against 450; bench/README.md). One dev
+ * server on one machine has no database to protect from that load. One partition per task queue: there is no
+ * load to spread, and a task on a partition no poller waits on is forwarded first.
+ */
+export const LOW_LATENCY = [
+  'history.transferProcessorMaxPollRPS=1000',
+  'history.timerProcessorMaxPollRPS=1000',
+  'history.visibilityProcessorMaxPollRPS=1000',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
+
 export interface DevServerOptions {
   bin: string;
   dbFile: string;
@@ -49,6 +64,7 @@ async function startOnce(opts: DevServerOptions, port: number): Promise<DevServe
   mkdirSync(dirname(opts.dbFile), { recursive: true });
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', opts.dbFile];
   args.push('--log-level', 'warn', '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
+  for (const setting of LOW_LATENCY) args.push('--dynamic-config-value', setting);
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');

@@ -1,10 +1,17 @@
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { durationMs } from '../shared/duration.js';
 import type { CriticStep, JobInput, ValidationStep } from '../shared/schemas.js';
 
 const QUICK_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
 const msToDuration = (ms: number): string => `${Math.ceil(ms / 1000)}s`;
+
+/** Runs inside the workflow's first task, on the worker that runs it: no round trip through the server. */
+export const inputActivities = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+  summary: 'check the job input',
+});
 
 /**
  * prepareWorkspace runs on a queue shared by workers (the backend's queue, or the job queue for histories

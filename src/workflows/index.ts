@@ -1,1 +1,1 @@
-export { agentJobWorkflow } from './agent-job.js';
+export { agentJobV2, agentJobWorkflow } from './agent-job.js';

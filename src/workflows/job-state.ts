@@ -3,6 +3,16 @@ import { DroverStatus } from '../shared/search-attributes.js';
 import type { AgentUsage, JobInput, JobPhase, JobStatusView, QA, ValidationCheck, ValidationRound } from '../shared/schemas.js';
 import { branchFor } from '../shared/ids.js';
 
+/** How a workflow type runs the job code (agent-job.ts): which changes apply, and what it records. */
+export interface JobStyle {
+  /** Whether a change applies, by its patch id: patched() for runs that began before it, or always. */
+  has(change: string): boolean;
+  /** The input is parsed by a local activity rather than in the sandbox. */
+  inputByActivity: boolean;
+  /** No search attribute the client already set at start is set again, nor cleaning_up once the outcome is known. */
+  lean: boolean;
+}
+
 /** The workflow's mutable state; the status query and the UI's current details are views of it. */
 export class JobState {
   phase: JobPhase = 'queued';
@@ -27,13 +37,17 @@ export class JobState {
   readonly durationsMs: Record<string, number> = {};
   private phaseStartedAt = Date.now();
 
-  constructor(readonly job: JobInput) {}
+  constructor(
+    readonly job: JobInput,
+    readonly style: JobStyle,
+  ) {}
 
-  enter(phase: JobPhase): void {
+  /** Moves to a phase; `announce: false` leaves DroverStatus as it is. */
+  enter(phase: JobPhase, announce = true): void {
     const now = Date.now(); // workflow time: deterministic
     this.durationsMs[this.phase] = (this.durationsMs[this.phase] ?? 0) + (now - this.phaseStartedAt);
     this.phaseStartedAt = now;
-    if (phase !== this.phase) upsertSearchAttributes([{ key: DroverStatus, value: phase }]);
+    if (phase !== this.phase && announce) upsertSearchAttributes([{ key: DroverStatus, value: phase }]);
     this.phase = phase;
     setCurrentDetails(this.details());
   }

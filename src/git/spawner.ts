@@ -1,0 +1,93 @@
+/**
+ * Starts git commands through the spawner process (spawner-child.ts), so a busy worker's event loop does not
+ * stop for each fork. Started on first use; a spawner that died is replaced by the next call, and the calls
+ * it had are failed (git errors are retried by the activity).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface SpawnRequest {
+  id: number;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+export type SpawnReply = { id: number; code: number | null; stdout: Buffer | Uint8Array; stderr: Buffer | Uint8Array } | { id: number; error: string };
+
+export interface GitOutput {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Spawner {
+  /** Runs git with these arguments; rejects only when git could not be started or the spawner died. */
+  run(argv: string[], opts: { cwd: string; env: Record<string, string>; signal: AbortSignal }): Promise<GitOutput>;
+  close(): void;
+}
+
+const COMPILED = import.meta.url.endsWith('.js');
+const CHILD = fileURLToPath(new URL(`./spawner-child.${COMPILED ? 'js' : 'ts'}`, import.meta.url));
+
+export function createSpawner(): Spawner {
+  let child: ChildProcess | undefined;
+  let next = 0;
+  const pending = new Map<number, { resolve: (o: GitOutput) => void; reject: (e: Error) => void }>();
+
+  const start = (): ChildProcess => {
+    const c = fork(CHILD, [], {
+      // From the sources (tests, development) the spawner is TypeScript too.
+      execArgv: COMPILED ? [] : ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    c.on('message', (reply: SpawnReply) => {
+      const p = pending.get(reply.id);
+      if (!p) return;
+      pending.delete(reply.id);
+      if ('error' in reply) p.reject(Object.assign(new Error(reply.error), { code: 'ENOENT' }));
+      else p.resolve({ code: reply.code, stdout: Buffer.from(reply.stdout).toString('utf8'), stderr: Buffer.from(reply.stderr).toString('utf8') });
+    });
+    c.once('exit', (code, signal) => {
+      if (child === c) child = undefined;
+      for (const [id, p] of pending) {
+        pending.delete(id);
+        p.reject(new Error(`the git spawner exited (${signal ?? code}) while git ran`));
+      }
+    });
+    // Not a reason for the worker to stay up, nor a process it waits for.
+    c.unref();
+    c.channel?.unref();
+    return c;
+  };
+
+  return {
+    run(argv, { cwd, env, signal }) {
+      child ??= start();
+      const c = child;
+      const id = ++next;
+      return new Promise<GitOutput>((resolve, reject) => {
+        const onAbort = () => c.connected && c.send({ kill: id });
+        signal.addEventListener('abort', onAbort, { once: true });
+        const done = <T>(f: (v: T) => void) => (v: T) => {
+          signal.removeEventListener('abort', onAbort);
+          f(v);
+        };
+        pending.set(id, { resolve: done(resolve), reject: done(reject) });
+        c.channel?.ref();
+        c.send({ id, argv, cwd, env } satisfies SpawnRequest, (err) => {
+          if (!err) return;
+          const p = pending.get(id);
+          pending.delete(id);
+          p?.reject(err);
+        });
+      }).finally(() => {
+        if (pending.size === 0) c.channel?.unref();
+      });
+    },
+    close() {
+      child?.kill();
+      child = undefined;
+    },
+  };
+}
