@@ -586,7 +586,8 @@ function droverEnv(config: DroverConfig, configFile: string): NodeJS.ProcessEnv 
 }
 
 async function startWorkerProcess(env: NodeJS.ProcessEnv, workerId: string): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [DROVER_BIN, 'worker', '--worker-id', workerId], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Through the shebang, as ./drover and an installed `drover` start it (with its node flags).
+  const child: ChildProcess = spawn(DROVER_BIN, ['worker', '--worker-id', workerId], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = `${stderr}${d}`.slice(-4000)));
   await new Promise<void>((resolvePromise, reject) => {
@@ -615,7 +616,7 @@ async function timeCli(env: NodeJS.ProcessEnv, args: string[], n: number): Promi
   const once = () =>
     new Promise<number>((resolvePromise, reject) => {
       const t = now();
-      execFile(process.execPath, [DROVER_BIN, ...args], { env }, (err, _out, stderr) => {
+      execFile(DROVER_BIN, args, { env }, (err, _out, stderr) => {
         if (err) reject(new Error(`drover ${args.join(' ')}: ${stderr.trim() || err.message}`));
         else resolvePromise(now() - t);
       });

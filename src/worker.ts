@@ -8,6 +8,7 @@ import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { createDepCache, parseSize } from './activities/dep-cache.js';
+import { createSpares } from './activities/spares.js';
 import { resolveMiniCommand } from './python-agents.js';
 import { dataPaths } from './config/paths.js';
 import type { DroverConfig } from './config/schema.js';
@@ -113,6 +114,13 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
   } catch (err) {
     throw new AppError('ServerUnavailable', `cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
   }
+  const spares = createSpares({
+    dir: paths.spares(),
+    git,
+    perRepo: config.worker.spareCheckouts,
+    maxRepos: 4,
+    log: (line) => process.stderr.write(`drover worker: ${line}\n`),
+  });
   const activities = createActivities({
     paths,
     workerId,
@@ -128,6 +136,7 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     defaultRuntime: config.worker.runtime,
     defaults: config.defaults,
     cache: createDepCache({ dir: paths.caches(), maxBytes: parseSize(config.cache.maxSize) }),
+    spares,
   });
   const common = {
     connection,
@@ -200,6 +209,7 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await done.catch(() => undefined);
     await docker.pool?.shutdown();
+    await spares.close();
     spawner.close();
   };
   return { workerId, hostQueue, backends, docker, done, swept, shutdown };

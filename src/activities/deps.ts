@@ -6,6 +6,7 @@ import type { Runtime } from '../runtimes/runtime.js';
 import type { DockerPool } from '../runtimes/docker/pool.js';
 import type { JobDefaults } from '../shared/schemas.js';
 import type { DepCache } from './dep-cache.js';
+import type { Spares } from './spares.js';
 import type { JobLog } from './job-log.js';
 import type { Redact } from './redact.js';
 import type { SharedFetch } from './shared-fetch.js';
@@ -37,6 +38,8 @@ export interface ActivityDeps {
   defaults: JobDefaults;
   /** Dependency caches in the data dir. */
   cache: DepCache;
+  /** Checkouts made ahead for repositories whose checkout is slow. */
+  spares: Spares;
 }
 
 /** What the activity factories share: deps plus per-worker helpers. */

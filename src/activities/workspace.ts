@@ -49,7 +49,7 @@ export function createWorkspaceActivities(deps: ActivityContext) {
           const defaults = await jobDefaults(deps, { repo: input.repo, mirror, sha: baseCommit, runtime }, call, log);
           await removeJobFiles(deps, repo, runDir);
           const branch = branchFor(input.jobId);
-          await deps.git.createJobRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE }, call);
+          await checkOut(deps, { mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE }, call, log);
           makeLegacyDir(worktree);
           if (input.include?.length) includeFiles(deps, source, repo, input.include, log);
           // A host agent gets a repository of its own to run git in; a container cannot see the mirror's objects.
@@ -71,6 +71,34 @@ export function createWorkspaceActivities(deps: ActivityContext) {
       deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
     },
   };
+}
+
+/**
+ * The job's git directory and worktree at `sha`: from a spare checkout when the worker has one of this
+ * repository (a rename, then only the files that differ), else a checkout of every file. Either way the next
+ * job of a slow repository gets a spare made meanwhile.
+ */
+async function checkOut(deps: ActivityContext, req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[] }, call: GitCall, log: JobLog): Promise<void> {
+  const spare = deps.spares.take(req.mirror);
+  try {
+    if (spare) {
+      try {
+        await deps.git.adoptSpare({ ...req, spareDir: spare.dir, spareSha: spare.sha }, call);
+        log({ source: 'git', text: `checkout from a spare made ahead (at ${spare.sha.slice(0, 12)})` });
+        return;
+      } catch (err) {
+        if (call.signal?.aborted) throw err;
+        log({ source: 'git', text: `the spare checkout could not be used (${(err as Error).message}); checking out afresh` });
+        for (const path of [req.repo.worktree, req.repo.gitdir]) await rm(path, { recursive: true, force: true });
+      }
+    }
+    const started = Date.now();
+    await deps.git.createJobRepo(req, call);
+    deps.spares.noteCheckout(req.mirror, Date.now() - started);
+  } finally {
+    if (spare) await rm(spare.dir, { recursive: true, force: true });
+    deps.spares.replenish(req.mirror, req.sha);
+  }
 }
 
 /**
@@ -214,7 +242,7 @@ export function repoSource(deps: ActivityContext, repo: string): { url: string; 
   if (!existsSync(given)) throw new AppError('RepoNotFound', `repository path does not exist: ${given}`);
   const path = realpathSync(given);
   const p = deps.paths;
-  for (const area of [p.worktrees(), p.dockerSlots(), p.jobs(), p.mirrors(), p.caches()].map(real)) {
+  for (const area of [p.worktrees(), p.dockerSlots(), p.jobs(), p.mirrors(), p.caches(), p.spares()].map(real)) {
     if (path === area || inside(area, path)) throw new AppError('RepoNotAllowed', `repository ${path} is where this worker keeps jobs' files (${area})`);
   }
   checkLocalOwner(path);

@@ -20,6 +20,8 @@ export const dataPaths = (dataDir: string) => ({
   jobRunDir: (jobId: string) => join(dataDir, 'jobs', jobId, 'run'),
   /** Dependency caches (`cache:` of jobs, repositories and the worker config), one directory per key. */
   caches: () => join(dataDir, 'caches'),
+  /** Checkouts made ahead of the jobs that take them (large repositories only), one directory per mirror. */
+  spares: () => join(dataDir, 'spares'),
   temporalDb: () => join(dataDir, 'temporal', 'dev.db'),
   workerIdFile: () => join(dataDir, 'worker-id'),
   /** Written by `drover dev`: its address and UI URL, so other commands link to the right UI. */

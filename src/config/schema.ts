@@ -126,9 +126,16 @@ export const DroverConfig = z
         envFiles: z.array(z.string().min(1)).default([]).describe('KEY=value files whose variables agents get (credentials)'),
         runtime: z.enum(['host', 'docker']).default('host').describe('where jobs that name no runtime run'),
         docker: z.boolean().optional().describe('offer the docker runtime (default: when an engine answers)'),
+        spareCheckouts: z
+          .number()
+          .int()
+          .min(0)
+          .max(4)
+          .default(1)
+          .describe('checkouts kept ready for each repository whose checkout takes over 100 ms (the 4 used last); 0: none'),
       })
       .strict()
-      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', envFiles: [], runtime: 'host' }),
+      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', envFiles: [], runtime: 'host', spareCheckouts: 1 }),
     docker: DockerConfig.default(DockerConfig.parse({})),
     git: GitConfig.default(GitConfig.parse({})),
     repos: z

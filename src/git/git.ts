@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { runPlumbing } from './plumbing.js';
 import type { Spawner } from './spawner.js';
@@ -186,6 +186,35 @@ export function createGit(opts: GitOptions) {
       writeGitDir(req.repo.gitdir, { mirror: req.mirror, branch: req.branch, sha: req.sha, exclude: req.exclude, bare: false });
       mkdirSync(req.repo.worktree, { recursive: true });
       await git({ step: 'local', repo: req.repo }, ['read-tree', '-u', '--reset', req.sha], call).catch((err) => {
+        throw failed(`check out ${req.sha}`, err);
+      });
+    },
+
+    /**
+     * A spare checkout of `sha`, made ahead of the job that will take it: a git directory (for its index) and
+     * a worktree, under `dir`. Only the worker writes it; no job sees it before adoptSpare hands it to one.
+     */
+    async makeSpare(req: { mirror: string; dir: string; sha: string }, call: GitCall): Promise<void> {
+      const repo = spareRepo(req.dir);
+      writeGitDir(repo.gitdir, { mirror: req.mirror, branch: 'drover/spare', sha: req.sha, exclude: [], bare: false });
+      mkdirSync(repo.worktree, { recursive: true });
+      await git({ step: 'local', repo }, ['read-tree', '-u', '--reset', req.sha], call).catch((err) => {
+        throw failed(`check out ${req.sha}`, err);
+      });
+    },
+
+    /**
+     * What createJobRepo makes, from a spare checkout of `spareSha` moved into place (a rename) and brought
+     * to `sha` by a two-way read-tree, which writes only the files that differ.
+     */
+    async adoptSpare(req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[]; spareDir: string; spareSha: string }, call: GitCall): Promise<void> {
+      const spare = spareRepo(req.spareDir);
+      writeGitDir(req.repo.gitdir, { mirror: req.mirror, branch: req.branch, sha: req.sha, exclude: req.exclude, bare: false });
+      await rename(join(spare.gitdir, 'index'), join(req.repo.gitdir, 'index'));
+      mkdirSync(dirname(req.repo.worktree), { recursive: true });
+      await rename(spare.worktree, req.repo.worktree);
+      if (req.spareSha === req.sha) return;
+      await git({ step: 'local', repo: req.repo }, ['read-tree', '-u', '-m', req.spareSha, req.sha], call).catch((err) => {
         throw failed(`check out ${req.sha}`, err);
       });
     },
@@ -395,6 +424,8 @@ export function createGit(opts: GitOptions) {
 }
 
 export type Git = ReturnType<typeof createGit>;
+
+const spareRepo = (dir: string): JobRepo => ({ gitdir: join(dir, 'git'), worktree: join(dir, 'worktree') });
 
 /** Git's environment: the worker's, never prompting, and tagged so stray processes can be found. */
 function gitEnv(callId: string, tag: string | undefined): Record<string, string> {
