@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { processTag } from './activities/workspace.js';
+import { fetchTag, processTag } from './activities/workspace.js';
 import type { DataPaths } from './config/paths.js';
 import type { Git } from './git/git.js';
 import type { Runtime } from './runtimes/runtime.js';
@@ -29,6 +29,18 @@ export interface SweepReport {
 }
 
 export type JobWhereabouts = 'here' | 'elsewhere' | 'finished' | 'unknown';
+
+/**
+ * Stops fetches a worker of this data dir left running when it died: no job waits for them now, and one
+ * would race this worker's own fetch into the mirror.
+ */
+export async function stopOrphanFetches(paths: DataPaths, runtime: Runtime): Promise<number> {
+  const names = existsSync(paths.mirrors()) ? readdirSync(paths.mirrors()) : [];
+  const mirrors = new Set(names.map((n) => join(paths.mirrors(), n.replace(/\.tmp-.*$/, ''))));
+  let stopped = 0;
+  for (const mirror of mirrors) stopped += await runtime.killTagged(fetchTag(mirror));
+  return stopped;
+}
 
 /**
  * Lists what lies on disk; done before the worker polls, so nothing it lists is being made right now. Slot

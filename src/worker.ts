@@ -23,7 +23,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { gitFor } from './git/git-for-config.js';
 import { createSpawner } from './git/spawner.js';
 import { policyFrom } from './config/policy.js';
-import { findLeftovers, sweep, whereaboutsFrom, type SweepReport } from './worker-sweep.js';
+import { findLeftovers, stopOrphanFetches, sweep, whereaboutsFrom, type SweepReport } from './worker-sweep.js';
 
 /** Running from dist/ (compiled), or from the TypeScript sources through tsx (tests, development). */
 const COMPILED = import.meta.url.endsWith('.js');
@@ -108,6 +108,7 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
   const git = gitFor(config, spawner);
   // Listed before polling starts, so nothing listed is being made by a job of this run.
   const leftovers = await findLeftovers(paths, git, docker.pool !== undefined);
+  await stopOrphanFetches(paths, runtime);
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -19,17 +19,21 @@ export function createActivities(deps: ActivityDeps) {
     jobLog: (jobId) => openJobLog(deps.paths.jobLog(jobId), redact),
     fetchMirror: createSharedFetch(),
   };
-  return failuresMapped(
-    {
-      ...createJobInputActivities(),
-      ...createWorkspaceActivities(ctx),
-      ...createSetupActivities(ctx),
-      ...createAgentActivities(ctx),
-      ...createValidationActivities(ctx),
-      ...createCommitActivities(ctx),
-    },
-    ctx.redact,
-  );
+  return {
+    // Not redacted: it returns the job as submitted (already in the start event), and redacting a worker
+    // secret's value out of a prompt or an image name would change the job.
+    ...failuresMapped(createJobInputActivities()),
+    ...failuresMapped(
+      {
+        ...createWorkspaceActivities(ctx),
+        ...createSetupActivities(ctx),
+        ...createAgentActivities(ctx),
+        ...createValidationActivities(ctx),
+        ...createCommitActivities(ctx),
+      },
+      ctx.redact,
+    ),
+  };
 }
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps.js';

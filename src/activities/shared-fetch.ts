@@ -32,10 +32,10 @@ export function createSharedFetch(): SharedFetch {
     flight.done = after
       .catch(() => undefined)
       .then(async () => {
-        queued.delete(key);
-        running.set(key, flight);
+        if (queued.get(key) === flight) queued.delete(key);
         // Everyone who would share it gave up while it was queued: nothing to do.
         if (flight.abort.signal.aborted) throw flight.abort.signal.reason;
+        running.set(key, flight);
         const startedAt = Date.now();
         try {
           await work(flight.abort.signal);
@@ -49,6 +49,11 @@ export function createSharedFetch(): SharedFetch {
 
   return async (key, work, signal) => {
     let flight = queued.get(key);
+    // One that everyone left is stopped: a newcomer must not inherit another job's cancellation.
+    if (flight?.abort.signal.aborted) {
+      queued.delete(key);
+      flight = undefined;
+    }
     if (!flight) {
       const ahead = running.get(key);
       flight = launch(key, work, ahead ? ahead.done : Promise.resolve());

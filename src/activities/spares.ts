@@ -6,6 +6,7 @@
  * is used twice. Spares are removed at worker start (they are cheap to make again).
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Git } from '../git/git.js';
 
@@ -41,24 +42,31 @@ export function createSpares(opts: { dir: string; git: Git; perRepo: number; max
   const area = (mirror: string) => join(opts.dir, basename(mirror));
   const ready = (mirror: string): string[] => {
     try {
-      return readdirSync(area(mirror)).filter((d) => !d.startsWith('.'));
+      return readdirSync(area(mirror)).filter((d) => d.startsWith('spare-'));
     } catch {
       return [];
     }
   };
 
-  /** Keeps spares for the repositories used last; the others' spares go. */
+  /**
+   * Keeps spares for the repositories used last; the others' finished spares go (in the background: one
+   * being made or just taken by a job is not touched).
+   */
   function touch(mirror: string): void {
     const i = used.indexOf(mirror);
     if (i >= 0) used.splice(i, 1);
     used.unshift(mirror);
-    for (const old of used.splice(opts.maxRepos)) rmSync(area(old), { recursive: true, force: true });
+    for (const old of used.splice(opts.maxRepos)) {
+      for (const name of ready(old)) {
+        void rm(join(area(old), name), { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
   }
 
   async function make(mirror: string, sha: string): Promise<void> {
     const staging = join(area(mirror), `.making-${++n}`);
-    mkdirSync(staging, { recursive: true });
     try {
+      mkdirSync(staging, { recursive: true });
       const started = Date.now();
       await opts.git.makeSpare({ mirror, dir: staging, sha }, { signal: stop.signal });
       slow.set(mirror, Date.now() - started >= slowMs);
@@ -91,7 +99,12 @@ export function createSpares(opts: { dir: string; git: Git; perRepo: number; max
     },
     replenish(mirror, sha) {
       if (opts.perRepo === 0 || !slow.get(mirror) || stop.signal.aborted) return;
-      touch(mirror);
+      try {
+        touch(mirror);
+      } catch (err) {
+        opts.log?.(`spare checkouts: ${(err as Error).message}`);
+        return;
+      }
       if (making.has(mirror) || ready(mirror).length >= opts.perRepo) return;
       const work = make(mirror, sha).finally(() => making.delete(mirror));
       making.set(mirror, work);

@@ -103,12 +103,13 @@ async function checkOut(deps: ActivityContext, req: { mirror: string; repo: JobR
 
 /**
  * Brings the mirror up to date with a fetch that started after this job asked, shared with the jobs that
- * asked meanwhile. The fetch carries no job's tag: one job's cleanup must not kill the others' fetch (it
- * still ends with its timeout, or when every job waiting for it is cancelled).
+ * asked meanwhile. The fetch carries the mirror's tag, not a job's: one job's cleanup must not kill the
+ * others' fetch (it ends with its timeout, when every job waiting for it is cancelled, or at the next
+ * worker start if this worker died).
  */
 async function fetchShared(deps: ActivityContext, source: { url: string; local: boolean }, mirror: string, call: GitCall, log: JobLog): Promise<void> {
   const key = `${mirror}\0${source.url}`;
-  const run = await deps.fetchMirror(key, (signal) => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, { signal }), call.signal);
+  const run = await deps.fetchMirror(key, (signal) => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, { signal, tag: fetchTag(mirror) }), call.signal);
   log({
     source: 'git',
     text: `fetched ${source.url} in ${run.endedAt - run.startedAt} ms${run.sharedBy > 1 ? ` (one fetch for ${run.sharedBy} jobs)` : ''}`,
@@ -148,6 +149,8 @@ function includeFiles(deps: ActivityContext, source: { url: string; local: boole
 }
 
 export const processTag = (jobId: string) => `drover-job:${jobId}`;
+/** The processes of a mirror's fetch, which jobs share: by the mirror's path, so data dirs never mix. */
+export const fetchTag = (mirror: string) => `drover-fetch:${mirror}`;
 
 /** A git call for one of the job's activities: cancelled with it, its processes tagged as the job's. */
 export function jobCall(jobId: string): GitCall {

@@ -13,7 +13,7 @@ import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { runPlumbing } from './plumbing.js';
-import type { Spawner } from './spawner.js';
+import { SpawnerError, type Spawner } from './spawner.js';
 import { killTaggedProcesses, TAG_ENV } from '../runtimes/process-tags.js';
 import { AppError } from '../shared/errors.js';
 import type { FileChange } from '../shared/schemas.js';
@@ -116,7 +116,11 @@ export function createGit(opts: GitOptions) {
       }).env(env);
       return await g.raw([...explicit, ...args]);
     } catch (err) {
-      if (!signal.aborted) throw err;
+      if (!signal.aborted) {
+        // The spawner died under the call: what git started may still hold locks (index.lock).
+        if (err instanceof SpawnerError) await killTaggedProcesses(CALL_ENV, id, 500);
+        throw err;
+      }
       // simple-git signals git itself; helpers it started (remote-https, receive-pack, a hook) may outlive it.
       await killTaggedProcesses(CALL_ENV, id, 500);
       if (call.signal?.aborted) throw new GitCancelled();
@@ -214,6 +218,10 @@ export function createGit(opts: GitOptions) {
       mkdirSync(dirname(req.repo.worktree), { recursive: true });
       await rename(spare.worktree, req.repo.worktree);
       if (req.spareSha === req.sha) return;
+      // A two-way read-tree leaves files it need not rewrite as they are: had .gitattributes changed (line
+      // endings, ident), those would differ from a fresh checkout.
+      const attributes = await git({ step: 'local', gitdir: req.repo.gitdir }, ['diff', '--name-only', '--no-renames', req.spareSha, req.sha, '--', ':(glob)**/.gitattributes'], call);
+      if (attributes) throw new AppError('GitFailed', `.gitattributes changed between ${req.spareSha.slice(0, 12)} and ${req.sha.slice(0, 12)}`);
       await git({ step: 'local', repo: req.repo }, ['read-tree', '-u', '-m', req.spareSha, req.sha], call).catch((err) => {
         throw failed(`check out ${req.sha}`, err);
       });

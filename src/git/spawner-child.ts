@@ -16,15 +16,21 @@ const send = (reply: SpawnReply) => process.send?.(reply);
 process.on('message', (msg: SpawnRequest | { kill: number }) => {
   if ('kill' in msg) return void running.get(msg.kill)?.kill('SIGKILL');
   const { id, argv, cwd, env } = msg;
-  const child = spawn('git', argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let child: ChildProcess;
+  try {
+    child = spawn('git', argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    // spawn throws for some bad input (a NUL in an argument): that call fails, the spawner stays.
+    return void send({ id, error: (err as Error).message, ...((err as NodeJS.ErrnoException).code ? { code: (err as NodeJS.ErrnoException).code! } : {}) });
+  }
   running.set(id, child);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout!.on('data', (b: Buffer) => out.push(b));
   child.stderr!.on('data', (b: Buffer) => err.push(b));
-  child.once('error', (e) => {
+  child.once('error', (e: NodeJS.ErrnoException) => {
     running.delete(id);
-    send({ id, error: e.message });
+    send({ id, error: e.message, ...(e.code ? { code: e.code } : {}) });
   });
   child.once('close', (code) => {
     if (!running.delete(id)) return;
@@ -32,7 +38,16 @@ process.on('message', (msg: SpawnRequest | { kill: number }) => {
   });
 });
 
-process.on('disconnect', () => {
+function killAll(): void {
   for (const child of running.values()) child.kill('SIGKILL');
+}
+
+process.on('disconnect', () => {
+  killAll();
   process.exit(0);
+});
+process.on('uncaughtException', (err) => {
+  killAll();
+  process.stderr.write(`drover git spawner: ${err.stack ?? err}\n`);
+  process.exit(70);
 });

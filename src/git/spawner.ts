@@ -12,7 +12,18 @@ export interface SpawnRequest {
   cwd: string;
   env: Record<string, string>;
 }
-export type SpawnReply = { id: number; code: number | null; stdout: Buffer | Uint8Array; stderr: Buffer | Uint8Array } | { id: number; error: string };
+export type SpawnReply = { id: number; code: number | null; stdout: Buffer | Uint8Array; stderr: Buffer | Uint8Array } | { id: number; error: string; code?: string };
+
+/** The spawner failed the call (git did not run to an exit): git's own processes may still be running. */
+export class SpawnerError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'SpawnerError';
+  }
+}
 
 export interface GitOutput {
   code: number | null;
@@ -34,10 +45,18 @@ export function createSpawner(): Spawner {
   let next = 0;
   const pending = new Map<number, { resolve: (o: GitOutput) => void; reject: (e: Error) => void }>();
 
+  const failPending = (message: string) => {
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(new SpawnerError(message));
+    }
+  };
+
   const start = (): ChildProcess => {
     const c = fork(CHILD, [], {
       // From the sources (tests, development) the spawner is TypeScript too.
-      execArgv: COMPILED ? [] : ['--import', 'tsx'],
+      // tsx as an absolute URL: `--import tsx` would be looked up from the worker's working directory.
+      execArgv: COMPILED ? [] : ['--import', import.meta.resolve('tsx')],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -45,15 +64,17 @@ export function createSpawner(): Spawner {
       const p = pending.get(reply.id);
       if (!p) return;
       pending.delete(reply.id);
-      if ('error' in reply) p.reject(Object.assign(new Error(reply.error), { code: 'ENOENT' }));
+      if ('error' in reply) p.reject(new SpawnerError(reply.error, reply.code));
       else p.resolve({ code: reply.code, stdout: Buffer.from(reply.stdout).toString('utf8'), stderr: Buffer.from(reply.stderr).toString('utf8') });
+    });
+    // A fork that fails (EAGAIN when the user is at its process limit) or a send to a dead spawner.
+    c.on('error', (err) => {
+      if (child === c) child = undefined;
+      failPending(`the git spawner failed: ${err.message}`);
     });
     c.once('exit', (code, signal) => {
       if (child === c) child = undefined;
-      for (const [id, p] of pending) {
-        pending.delete(id);
-        p.reject(new Error(`the git spawner exited (${signal ?? code}) while git ran`));
-      }
+      failPending(`the git spawner exited (${signal ?? code}) while git ran`);
     });
     // Not a reason for the worker to stay up, nor a process it waits for.
     c.unref();
@@ -63,11 +84,12 @@ export function createSpawner(): Spawner {
 
   return {
     run(argv, { cwd, env, signal }) {
+      if (signal.aborted) return Promise.resolve({ code: null, stdout: '', stderr: 'git command aborted' });
       child ??= start();
       const c = child;
       const id = ++next;
       return new Promise<GitOutput>((resolve, reject) => {
-        const onAbort = () => c.connected && c.send({ kill: id });
+        const onAbort = () => c.connected && c.send({ kill: id }, () => undefined);
         signal.addEventListener('abort', onAbort, { once: true });
         const done = <T>(f: (v: T) => void) => (v: T) => {
           signal.removeEventListener('abort', onAbort);

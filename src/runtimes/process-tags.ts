@@ -2,8 +2,7 @@
  * Processes marked by an environment variable, found through /proc. Children inherit the mark, so this finds
  * what a process started even after it left its process group or lost its parent.
  */
-import { readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** The variable agent, check and git processes of a job carry: `drover-job:<id>`. */
@@ -17,27 +16,21 @@ export async function taggedPids(name: string, value: string): Promise<number[]>
   const needle = `\0${name}=${value}\0`;
   const entries = (await readdir('/proc').catch(() => [] as string[])).filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
   const pids: number[] = [];
-  // Synchronous reads, a batch at a time with a turn of the event loop between: /proc files are made on
-  // read, so each read is a few microseconds; awaited one by one, a scan of 70 processes took 15-25 ms.
+  // In parallel, a batch at a time: awaited one by one, a scan of 70 processes took 15-25 ms; so, 2-4 ms.
+  // Never synchronously: reading a process's environ waits for its memory map, and a process stuck in
+  // the kernel (a hung network mount) would stop the worker's event loop.
   for (let i = 0; i < entries.length; i += SCAN_BATCH) {
-    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (const entry of entries.slice(i, i + SCAN_BATCH)) {
-      if (!`\0${readProc(entry, 'environ')}`.includes(needle)) continue;
-      const stat = readProc(entry, 'stat');
-      // The state follows the name, which may itself hold ") Z": read it after the last parenthesis.
-      if (stat && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') pids.push(Number(entry));
-    }
+    await Promise.all(
+      entries.slice(i, i + SCAN_BATCH).map(async (entry) => {
+        const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
+        if (!`\0${environ}`.includes(needle)) return;
+        const stat = await readFile(`/proc/${entry}/stat`, 'latin1').catch(() => '');
+        // The state follows the name, which may itself hold ") Z": read it after the last parenthesis.
+        if (stat && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') pids.push(Number(entry));
+      }),
+    );
   }
-  return pids;
-}
-
-/** A /proc file of a process, or '' when it is gone or not ours to read. */
-function readProc(pid: string, file: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'latin1');
-  } catch {
-    return '';
-  }
+  return pids.sort((a, b) => a - b);
 }
 
 /**

@@ -193,7 +193,7 @@ export const JobSpec = z
       .describe("ignored files copied from a local repository's working tree into the worktree (e.g. .env.local); never committed"),
     critic: CriticStep.optional(),
     maxRevisions: z.number().int().min(0).max(10).default(2),
-    commitMessage: z.string().min(1).max(5_000).optional(),
+    commitMessage: z.string().min(1).max(5_000).refine((m) => !m.includes('\0'), 'must not contain NUL characters').optional(),
     maxWorkerRestarts: z.number().int().min(0).max(5).default(2),
     timeouts: JobTimeouts.default(JobTimeouts.parse({})),
   })

@@ -12,15 +12,12 @@ import { ensureNamespaceSetup } from './namespace-setup.js';
  * History loads the tasks it hands to matching (workflow and activity tasks, timers, visibility) at most 20
  * times a second per queue by default: past a small burst, every dispatch waited about 45 ms, and a job that
  * took 230 ms took 450 (a workflow of four no-op activities: 100 ms against 450; bench/README.md). One dev
- * server on one machine has no database to protect from that load. One partition per task queue: there is no
- * load to spread, and a task on a partition no poller waits on is forwarded first.
+ * server on one machine has no database to protect from that load.
  */
 export const LOW_LATENCY = [
   'history.transferProcessorMaxPollRPS=1000',
   'history.timerProcessorMaxPollRPS=1000',
   'history.visibilityProcessorMaxPollRPS=1000',
-  'matching.numTaskqueueReadPartitions=1',
-  'matching.numTaskqueueWritePartitions=1',
 ];
 
 export interface DevServerOptions {

@@ -105,9 +105,10 @@ async function parseByActivity(raw: unknown): Promise<JobInput> {
   try {
     return await inputActivities.checkJobInput(raw);
   } catch (err) {
+    if (isCancellation(err)) throw err;
     let root = err as Error | undefined;
     while (root?.cause instanceof Error) root = root.cause;
-    throw ApplicationFailure.create({ type: failureTypeOf(err) ?? 'InvalidInput', message: root?.message ?? String(err), nonRetryable: true });
+    throw ApplicationFailure.create({ type: failureTypeOf(err) ?? 'Unexpected', message: root?.message ?? String(err), nonRetryable: true });
   }
 }
 

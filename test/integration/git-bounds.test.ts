@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { processTag } from '../../src/activities/workspace.js';
+import { fetchTag, processTag } from '../../src/activities/workspace.js';
 import { randomBytes } from 'node:crypto';
 import { DroverClient, WORKFLOW_TYPE } from '../../src/client.js';
 import { JobInput } from '../../src/shared/schemas.js';
@@ -116,11 +116,14 @@ describe('bounded git', () => {
       try {
         const { jobId } = await slow.client.submit({ repo, prompt: 'x', agent: { kind: 'command', command: 'true' }, runtime: runtime === 'docker' ? { kind: 'docker' } : { kind: 'host' } });
         // Mid-prepare: git is hanging on the remote (and, in docker, the job's container exists).
-        await waitFor('git to hang in prepare', async () => ((await jobProcesses(jobId)).length > 0 ? true : undefined));
+        // The fetch jobs share carries the mirror's tag, not the job's.
+        const fetching = () => taggedPids(TAG_ENV, fetchTag(dataPaths(slow.config.dataDir).mirror(repo)));
+        await waitFor('git to hang in prepare', async () => ((await fetching()).length > 0 ? true : undefined));
         if (runtime === 'docker') assert.equal((await containersOf(jobId)).length, 1, 'the container was made before the fetch');
         assert.ok((await leftovers(slow.config, jobId)).some((l) => l.includes('.tmp-')), 'prepare was making a mirror');
         await slow.client.cancel(jobId);
         assert.deepEqual(await leftAfterCancel(slow, jobId), []);
+        assert.deepEqual(await fetching(), [], 'the fetch nobody waits for any more is stopped');
       } finally {
         await slow.stop();
       }

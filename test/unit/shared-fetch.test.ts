@@ -92,3 +92,23 @@ describe('shared fetch', () => {
     assert.equal(calls, 2);
   });
 });
+
+describe('shared fetch, after everyone left a queued one', () => {
+  it('gives a newcomer a fetch of its own, not the cancellation of the jobs that left', async () => {
+    const shared = createSharedFetch();
+    const f = controlledFetch();
+    const running = shared('m', f.work);
+    await delay(1);
+    const gone = new AbortController();
+    const left = shared('m', f.work, gone.signal);
+    gone.abort(new Error('cancelled by another job'));
+    await assert.rejects(left, /cancelled by another job/);
+    const newcomer = shared('m', f.work);
+    f.runs[0]!.release();
+    await running;
+    await delay(1);
+    assert.equal(f.runs.length, 2, 'the abandoned fetch never ran; the newcomer got one');
+    f.runs[1]!.release();
+    assert.equal((await newcomer).sharedBy, 1);
+  });
+});

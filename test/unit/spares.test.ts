@@ -42,6 +42,25 @@ describe('spare checkouts', () => {
     await spares.close();
   });
 
+  it('refuses a spare whose .gitattributes differ from the job\'s commit (a fresh checkout would differ)', async () => {
+    const origin = makeRepo({ 'a.txt': 'one\n' });
+    const first = git(origin, 'rev-parse', 'HEAD');
+    writeFileSync(join(origin, '.gitattributes'), '*.txt text eol=crlf\n');
+    git(origin, 'add', '.gitattributes');
+    git(origin, 'commit', '-qm', 'attributes');
+    const second = git(origin, 'rev-parse', 'HEAD');
+    const data = tempDir('drover-spares-');
+    const mirror = join(data, 'mirrors', 'm.git');
+    await gitApi.syncMirror(origin, mirror, false, true, {});
+    const spareDir = join(data, 'spare');
+    await gitApi.makeSpare({ mirror, dir: spareDir, sha: first }, {});
+    const repo = { gitdir: join(data, 'jobs', 'j', 'git'), worktree: join(data, 'worktrees', 'j') };
+    await assert.rejects(
+      gitApi.adoptSpare({ mirror, repo, branch: 'drover/j', sha: second, exclude: [], spareDir, spareSha: first }, {}),
+      /gitattributes changed/,
+    );
+  });
+
   it('keeps none for a repository whose checkout is fast, or when spareCheckouts is 0', async () => {
     const { data, mirror, first } = await mirrorWithTwoCommits();
     const fast = createSpares({ dir: join(data, 'spares'), git: gitApi, perRepo: 1, maxRepos: 4 });
