@@ -118,6 +118,7 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
   const spares = createSpares({
     dir: paths.spares(),
     git,
+    removeTree: (path) => spawner.removeTree(path),
     perRepo: config.worker.spareCheckouts,
     maxRepos: 4,
     log: (line) => process.stderr.write(`drover worker: ${line}\n`),
@@ -138,6 +139,7 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     defaults: config.defaults,
     cache: createDepCache({ dir: paths.caches(), maxBytes: parseSize(config.cache.maxSize) }),
     spares,
+    removeTree: (path) => spawner.removeTree(path),
   });
   const common = {
     connection,

@@ -29,7 +29,16 @@ export interface Spares {
   close(): Promise<void>;
 }
 
-export function createSpares(opts: { dir: string; git: Git; perRepo: number; maxRepos: number; slowMs?: number; log?: (line: string) => void }): Spares {
+export function createSpares(opts: {
+  dir: string;
+  git: Git;
+  perRepo: number;
+  maxRepos: number;
+  slowMs?: number;
+  removeTree?: (path: string) => Promise<void>;
+  log?: (line: string) => void;
+}): Spares {
+  const removeTree = opts.removeTree ?? ((path: string) => rm(path, { recursive: true, force: true }));
   const slowMs = opts.slowMs ?? SLOW_CHECKOUT_MS;
   // A worker that starts has no spares: whatever a crash left is removed, not trusted.
   rmSync(opts.dir, { recursive: true, force: true });
@@ -58,7 +67,7 @@ export function createSpares(opts: { dir: string; git: Git; perRepo: number; max
     used.unshift(mirror);
     for (const old of used.splice(opts.maxRepos)) {
       for (const name of ready(old)) {
-        void rm(join(area(old), name), { recursive: true, force: true }).catch(() => undefined);
+        void removeTree(join(area(old), name)).catch(() => undefined);
       }
     }
   }
@@ -74,7 +83,7 @@ export function createSpares(opts: { dir: string; git: Git; perRepo: number; max
       // Renamed when whole: take() only ever sees finished spares.
       renameSync(staging, join(area(mirror), `spare-${n}`));
     } catch (err) {
-      rmSync(staging, { recursive: true, force: true });
+      await removeTree(staging).catch(() => undefined);
       if (!stop.signal.aborted) opts.log?.(`could not make a spare checkout of ${basename(mirror)}: ${(err as Error).message}`);
     }
   }

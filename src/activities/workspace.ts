@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { existsSync, lstatSync, mkdirSync, realpathSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv, repoConfigTrusted } from '../config/policy.js';
 import type { GitCall, JobRepo } from '../git/git.js';
@@ -89,14 +88,14 @@ async function checkOut(deps: ActivityContext, req: { mirror: string; repo: JobR
       } catch (err) {
         if (call.signal?.aborted) throw err;
         log({ source: 'git', text: `the spare checkout could not be used (${(err as Error).message}); checking out afresh` });
-        for (const path of [req.repo.worktree, req.repo.gitdir]) await rm(path, { recursive: true, force: true });
+        for (const path of [req.repo.worktree, req.repo.gitdir]) await deps.removeTree(path);
       }
     }
     const started = Date.now();
     await deps.git.createJobRepo(req, call);
     deps.spares.noteCheckout(req.mirror, Date.now() - started);
   } finally {
-    if (spare) await rm(spare.dir, { recursive: true, force: true });
+    if (spare) await deps.removeTree(spare.dir);
     deps.spares.replenish(req.mirror, req.sha);
   }
 }
@@ -201,7 +200,7 @@ async function removeJobFiles(deps: ActivityContext, repo: JobRepo, runDir: stri
   for (const path of [repo.worktree, repo.gitdir, runDir]) {
     // Paths come from the workflow's input: remove only what lies in this worker's data dir.
     if (!inside(deps.paths.root, path)) throw new AppError('Unexpected', `refusing to remove ${path}: not in the data dir ${deps.paths.root}`);
-    await rm(path, { recursive: true, force: true });
+    await deps.removeTree(path);
   }
 }
 
