@@ -139,7 +139,7 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     defaults: config.defaults,
     cache: createDepCache({ dir: paths.caches(), maxBytes: parseSize(config.cache.maxSize) }),
     spares,
-    removeTree: (path) => spawner.removeTree(path),
+    removeTree: (...paths) => spawner.removeTree(...paths),
   });
   const common = {
     connection,

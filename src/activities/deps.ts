@@ -41,7 +41,7 @@ export interface ActivityDeps {
   /** Checkouts made ahead for repositories whose checkout is slow. */
   spares: Spares;
   /** Removes a directory tree (worktrees hold thousands of files): outside the worker's heap when it can. */
-  removeTree: (path: string) => Promise<void>;
+  removeTree: (...paths: string[]) => Promise<void>;
 }
 
 /** What the activity factories share: deps plus per-worker helpers. */

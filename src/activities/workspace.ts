@@ -88,7 +88,7 @@ async function checkOut(deps: ActivityContext, req: { mirror: string; repo: JobR
       } catch (err) {
         if (call.signal?.aborted) throw err;
         log({ source: 'git', text: `the spare checkout could not be used (${(err as Error).message}); checking out afresh` });
-        for (const path of [req.repo.worktree, req.repo.gitdir]) await deps.removeTree(path);
+        await deps.removeTree(req.repo.worktree, req.repo.gitdir);
       }
     }
     const started = Date.now();
@@ -197,10 +197,23 @@ async function removeJob(deps: ActivityContext, jobId: string, worktree: string)
 }
 
 async function removeJobFiles(deps: ActivityContext, repo: JobRepo, runDir: string): Promise<void> {
-  for (const path of [repo.worktree, repo.gitdir, runDir]) {
+  const paths = [repo.worktree, repo.gitdir, runDir];
+  for (const path of paths) {
     // Paths come from the workflow's input: remove only what lies in this worker's data dir.
     if (!inside(deps.paths.root, path)) throw new AppError('Unexpected', `refusing to remove ${path}: not in the data dir ${deps.paths.root}`);
-    await deps.removeTree(path);
+  }
+  // One removal for all that exist (a fresh prepare has none): each is a process started.
+  const present = paths.filter(exists);
+  if (present.length > 0) await deps.removeTree(...present);
+}
+
+/** Whether anything, a link included, is at the path. */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

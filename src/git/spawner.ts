@@ -40,7 +40,7 @@ export interface Spawner {
    * Removes a directory tree with `rm -rf` (links are removed, never followed; mount points are not
    * crossed). Node's own recursive rm of a 20,000-file worktree left the worker 40 MB larger for good.
    */
-  removeTree(path: string): Promise<void>;
+  removeTree(...paths: string[]): Promise<void>;
   close(): void;
 }
 
@@ -93,9 +93,10 @@ export function createSpawner(): Spawner {
     run(argv, opts) {
       return call('git', argv, opts);
     },
-    async removeTree(path) {
-      const { code, stderr } = await call('rm', ['-rf', '--one-file-system', '--', path], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, signal: new AbortController().signal });
-      if (code !== 0) throw new Error(`rm -rf ${path}: ${stderr.trim() || `exit ${code}`}`);
+    async removeTree(...paths) {
+      if (paths.length === 0) return;
+      const { code, stderr } = await call('rm', ['-rf', '--one-file-system', '--', ...paths], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, signal: new AbortController().signal });
+      if (code !== 0) throw new Error(`rm -rf ${paths.join(' ')}: ${stderr.trim() || `exit ${code}`}`);
     },
     close() {
       child?.kill();
