@@ -45,6 +45,7 @@ export interface Spawner {
 }
 
 const COMPILED = import.meta.url.endsWith('.js');
+const REMOVE_TIMEOUT_MS = 5 * 60_000;
 const CHILD = fileURLToPath(new URL(`./spawner-child.${COMPILED ? 'js' : 'ts'}`, import.meta.url));
 
 export function createSpawner(): Spawner {
@@ -95,7 +96,10 @@ export function createSpawner(): Spawner {
     },
     async removeTree(...paths) {
       if (paths.length === 0) return;
-      const { code, stderr } = await call('rm', ['-rf', '--one-file-system', '--', ...paths], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, signal: new AbortController().signal });
+      // Bounded like any local git step: a tree on a hung mount must not hold cleanup for ever.
+      const signal = AbortSignal.timeout(REMOVE_TIMEOUT_MS);
+      const { code, stderr } = await call('rm', ['-rf', '--one-file-system', '--', ...paths], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, signal });
+      if (signal.aborted) throw new Error(`rm -rf ${paths.join(' ')} did not finish within ${REMOVE_TIMEOUT_MS / 60_000} min`);
       if (code !== 0) throw new Error(`rm -rf ${paths.join(' ')}: ${stderr.trim() || `exit ${code}`}`);
     },
     close() {
