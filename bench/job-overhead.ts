@@ -107,7 +107,10 @@ function intOpt(flag: string | undefined, env: string, def: number, min = 1): nu
 function listOpt<T extends string>(flag: string | undefined, env: string, allowed: readonly T[], def: readonly T[] = allowed): T[] {
   const raw = flag ?? process.env[env];
   if (!raw) return [...def];
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
   if (bad.length > 0 || items.length === 0) {
     process.stderr.write(`bench: ${env} (or its flag) takes a comma list of ${allowed.join(',')}, got ${JSON.stringify(raw)}\n`);
@@ -239,7 +242,8 @@ function makeSmallRepo(root: string): RepoInfo {
     'README.md': '# small bench repo\n',
     'hello.txt': 'hello\n',
     'package.json': '{ "name": "small", "version": "1.0.0" }\n',
-    'src/index.js': "export const greet = (n) => `hello ${n}`;\n",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's content is a JS template literal
+    'src/index.js': 'export const greet = (n) => `hello ${n}`;\n',
     'src/util.js': 'export const add = (a, b) => a + b;\n',
   };
   for (const [p, c] of Object.entries(files)) writeFileSync(join(dir, p), c);
@@ -306,7 +310,18 @@ async function ensureBaselineMirror(origin: string, mirror: string): Promise<voi
 }
 
 const gitFetch = (origin: string, mirror: string) =>
-  git(mirror, 'fetch', '--quiet', '--prune', '--no-write-fetch-head', '--', origin, '+HEAD:refs/drover/origin-head', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*');
+  git(
+    mirror,
+    'fetch',
+    '--quiet',
+    '--prune',
+    '--no-write-fetch-head',
+    '--',
+    origin,
+    '+HEAD:refs/drover/origin-head',
+    '+refs/heads/*:refs/remotes/origin/*',
+    '+refs/tags/*:refs/tags/*',
+  );
 
 /** A job git directory as createJobRepo writes it, and the checkout. */
 async function gitCheckout(mirror: string, gitdir: string, worktree: string, branch: string, sha: string): Promise<void> {
@@ -334,7 +349,12 @@ async function gitPrepare(origin: string, mirror: string, gitdir: string, worktr
  * One job's worth of git with no Temporal: prepare, run the agent command, commit + push if changed, remove.
  * Returns per-phase wall times under the workflow's phase names, so the two can be compared phase by phase.
  */
-async function baselineJob(origin: string, mirror: string, worktreesDir: string, mode: Mode): Promise<{ durationsMs: Record<string, number> }> {
+async function baselineJob(
+  origin: string,
+  mirror: string,
+  worktreesDir: string,
+  mode: Mode,
+): Promise<{ durationsMs: Record<string, number> }> {
   const id = `b-${randomBytes(5).toString('hex')}`;
   const branch = `bench/${id}`;
   const worktree = join(worktreesDir, id);
@@ -358,7 +378,16 @@ async function baselineJob(origin: string, mirror: string, worktreesDir: string,
   const tree = await g('write-tree');
   if (tree !== (await g('rev-parse', `${base}^{tree}`))) {
     await g('config', 'user.email').catch(() => '');
-    const commit = await g('commit-tree', tree, '-p', base, '-m', PROMPT, '-m', `Drover-Job: ${id}\nDrover-Agent: command\nDrover-Base: ${base}`);
+    const commit = await g(
+      'commit-tree',
+      tree,
+      '-p',
+      base,
+      '-m',
+      PROMPT,
+      '-m',
+      `Drover-Job: ${id}\nDrover-Agent: command\nDrover-Base: ${base}`,
+    );
     await g('update-ref', `refs/heads/${branch}`, commit, base);
     await git(mirror, 'rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`).catch(() => '');
     await g('push', '--quiet', `--force-with-lease=refs/heads/${branch}:`, '--', origin, `${commit}:refs/heads/${branch}`);
@@ -447,7 +476,7 @@ async function sampleOnce(arm: Arm, rec: Recording): Promise<void> {
     const value = await arm.run();
     rec.samples.push(arm.selfTimed ? (value as number) : now() - t0);
     const phases = (value as Partial<JobResult> | undefined)?.durationsMs;
-    if (phases) for (const [k, v] of Object.entries(phases)) (rec.phases[k] ??= []).push(v);
+    if (phases) for (const [k, v] of Object.entries(phases)) rec.phases[k] = [...(rec.phases[k] ?? []), v];
   } catch (err) {
     rec.errors.push((err as Error).message.split('\n')[0] ?? String(err));
   }
@@ -512,13 +541,26 @@ function record(arm: Arm, concurrency: number, rec: Recording): Scenario {
     errors: rec.errors,
     samplesMs: rec.samples.map(round1),
     eventLoopDelayMs: {
-      p99: round1(percentile([...rec.loopP99].sort((a, b) => a - b), 50)),
+      p99: round1(
+        percentile(
+          [...rec.loopP99].sort((a, b) => a - b),
+          50,
+        ),
+      ),
       max: round1(Math.max(0, ...rec.loopMax)),
     },
   };
   if (Object.keys(rec.phases).length > 0) {
     s.phasesP50Ms = Object.fromEntries(
-      Object.entries(rec.phases).map(([k, v]) => [k, round1(percentile([...v].sort((a, b) => a - b), 50))]),
+      Object.entries(rec.phases).map(([k, v]) => [
+        k,
+        round1(
+          percentile(
+            [...v].sort((a, b) => a - b),
+            50,
+          ),
+        ),
+      ]),
     );
   }
   results.push(s);
@@ -559,7 +601,12 @@ const DROVER_BIN = join(REPO_ROOT, 'bin', 'drover.js');
 function ensureBuilt(): void {
   const stamp = join(REPO_ROOT, 'dist', '.build-stamp');
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
   if (existsSync(stamp) && newest(join(REPO_ROOT, 'src')) < statSync(stamp).mtimeMs) return;
   log('building dist/ (npm run build)');
   execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
@@ -592,7 +639,9 @@ async function startWorkerProcess(env: NodeJS.ProcessEnv, workerId: string): Pro
   child.stderr!.on('data', (d: Buffer) => (stderr = `${stderr}${d}`.slice(-4000)));
   await new Promise<void>((resolvePromise, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolvePromise());
-    child.once('exit', (code) => reject(new Error(`the worker exited with ${code} before polling: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`the worker exited with ${code} before polling: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)),
+    );
   });
   const pid = child.pid!;
   return {
@@ -624,7 +673,15 @@ async function timeCli(env: NodeJS.ProcessEnv, args: string[], n: number): Promi
   await once();
   const samples: number[] = [];
   for (let i = 0; i < n; i++) samples.push(await once());
-  return { p50: round1(percentile([...samples].sort((a, b) => a - b), 50)), samplesMs: samples.map(round1) };
+  return {
+    p50: round1(
+      percentile(
+        [...samples].sort((a, b) => a - b),
+        50,
+      ),
+    ),
+    samplesMs: samples.map(round1),
+  };
 }
 
 /** The worker's peak resident memory while `count` jobs are in flight at once (their agents sleep 2 s). */
@@ -668,7 +725,8 @@ async function main(): Promise<void> {
   const loadStart = loadavg();
   const cores = cpus().length;
   log(`load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} on ${cores} cores`);
-  if ((loadStart[0] ?? 0) > cores * 0.5) log(`WARNING: the machine is busy (1-min load ${loadStart[0]?.toFixed(2)}); figures will be noisy`);
+  if ((loadStart[0] ?? 0) > cores * 0.5)
+    log(`WARNING: the machine is busy (1-min load ${loadStart[0]?.toFixed(2)}); figures will be noisy`);
   log(`options: ${JSON.stringify({ ...opts, out: undefined })}`);
   log(`temp dir ${opts.tmpdir}: ${filesystemOf(opts.tmpdir)}`);
   ensureBuilt();
@@ -709,7 +767,9 @@ async function main(): Promise<void> {
   const job = async (repo: RepoInfo, mode: Mode): Promise<JobResult> => {
     const { jobId, result } = await submitAndWait(repo.path, AGENT_COMMAND[mode]);
     if (result.status !== EXPECTED_STATUS[mode]) {
-      throw new Error(`job ${jobId}: status ${result.status}, expected ${EXPECTED_STATUS[mode]}${result.failure ? ` (${result.failure.type}: ${result.failure.message})` : ''}`);
+      throw new Error(
+        `job ${jobId}: status ${result.status}, expected ${EXPECTED_STATUS[mode]}${result.failure ? ` (${result.failure.type}: ${result.failure.message})` : ''}`,
+      );
     }
     if (mode === 'commit') lastCommitJob = jobId;
     return result;
@@ -758,7 +818,12 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     };
     const large = repo.kind === 'large';
-    const meta = (scenario: string, kind: Arm['meta']['kind'], mode?: Mode): Arm['meta'] => ({ repo: repo.kind, scenario, kind, ...(mode ? { mode } : {}) });
+    const meta = (scenario: string, kind: Arm['meta']['kind'], mode?: Mode): Arm['meta'] => ({
+      repo: repo.kind,
+      scenario,
+      kind,
+      ...(mode ? { mode } : {}),
+    });
     await interleaved(
       [
         { meta: meta('git: prepare (fetch + checkout)', 'git'), run: () => prepare(false), selfTimed: true },
@@ -854,10 +919,16 @@ async function waitForPhase(c: DroverClient, jobId: string, phase: string): Prom
 
 /** The figures issue 10 names, each next to its baseline (ms unless the name says otherwise; null: not run). */
 function headline(extras: Record<string, unknown>) {
-  const p50 = (repo: RepoKind, scenario: string, concurrency = 1) => results.find((r) => r.repo === repo && r.scenario === scenario && r.concurrency === concurrency)?.p50 ?? null;
+  const p50 = (repo: RepoKind, scenario: string, concurrency = 1) =>
+    results.find((r) => r.repo === repo && r.scenario === scenario && r.concurrency === concurrency)?.p50 ?? null;
   const largeJobs = results.find((r) => r.repo === 'large' && r.scenario === 'drover job (noop)' && r.concurrency === 1);
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : null);
-  const ex = extras as { help?: { p50: number }; status?: { p50: number }; workerRss?: { peakMb: number }; history?: { events: number; maxPayloadBytes: number } };
+  const ex = extras as {
+    help?: { p50: number };
+    status?: { p50: number };
+    workerRss?: { peakMb: number };
+    history?: { events: number; maxPayloadBytes: number };
+  };
   return {
     noopP50Ms: num(p50('small', 'drover job (noop)')),
     noopGitP50Ms: num(p50('small', 'git baseline job (noop)')),
@@ -877,7 +948,15 @@ function headline(extras: Record<string, unknown>) {
 }
 
 function overheadRows() {
-  const rows: { repo: RepoKind; mode: Mode; concurrency: number; droverP50: number; gitP50: number; overheadP50Ms: number; ratio: number }[] = [];
+  const rows: {
+    repo: RepoKind;
+    mode: Mode;
+    concurrency: number;
+    droverP50: number;
+    gitP50: number;
+    overheadP50Ms: number;
+    ratio: number;
+  }[] = [];
   for (const d of results.filter((r) => r.kind === 'drover')) {
     const g = results.find((r) => r.kind === 'git' && r.repo === d.repo && r.mode === d.mode && r.concurrency === d.concurrency);
     if (!g || !d.mode) continue;
@@ -909,18 +988,33 @@ function printTable(repos: RepoInfo[]): void {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
   const right = new Set([2, 3, 4, 5, 6, 7, 8]);
-  const fmt = (row: string[]) => `| ${row.map((c, i) => (right.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
-  const lines = [fmt(header), `|${widths.map((w, i) => (right.has(i) ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`, ...rows.map(fmt)];
+  const fmt = (row: string[]) =>
+    `| ${row.map((c, i) => (right.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
+  const lines = [
+    fmt(header),
+    `|${widths.map((w, i) => (right.has(i) ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`,
+    ...rows.map(fmt),
+  ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
 
   const over = overheadRows();
   if (over.length > 0) {
     process.stdout.write('\nDrover/Temporal overhead over raw git (p50):\n\n');
     const h2 = ['repo', 'mode', 'conc', 'drover p50', 'git p50', 'overhead ms', 'ratio'];
-    const r2 = over.map((o) => [o.repo, o.mode, String(o.concurrency), o.droverP50.toFixed(0), o.gitP50.toFixed(0), o.overheadP50Ms.toFixed(0), `${o.ratio.toFixed(2)}x`]);
+    const r2 = over.map((o) => [
+      o.repo,
+      o.mode,
+      String(o.concurrency),
+      o.droverP50.toFixed(0),
+      o.gitP50.toFixed(0),
+      o.overheadP50Ms.toFixed(0),
+      `${o.ratio.toFixed(2)}x`,
+    ]);
     const w2 = h2.map((h, i) => Math.max(h.length, ...r2.map((row) => row[i]?.length ?? 0)));
     const f2 = (row: string[]) => `| ${row.map((c, i) => (i >= 2 ? c.padStart(w2[i] ?? 0) : c.padEnd(w2[i] ?? 0))).join(' | ')} |`;
-    process.stdout.write(`${[f2(h2), `|${w2.map((w, i) => (i >= 2 ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`, ...r2.map(f2)].join('\n')}\n`);
+    process.stdout.write(
+      `${[f2(h2), `|${w2.map((w, i) => (i >= 2 ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`, ...r2.map(f2)].join('\n')}\n`,
+    );
   }
   const phased = results.filter((r) => r.phasesP50Ms);
   if (phased.length > 0) {
@@ -929,7 +1023,10 @@ function printTable(repos: RepoInfo[]): void {
       const parts = Object.entries(r.phasesP50Ms ?? {})
         .filter(([, v]) => v > 0)
         .map(([k, v]) => `${k}=${v.toFixed(0)}`);
-      const loop = r.kind === 'drover' ? `   (event loop p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms, max ${r.eventLoopDelayMs.max.toFixed(0)} ms)` : '';
+      const loop =
+        r.kind === 'drover'
+          ? `   (event loop p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms, max ${r.eventLoopDelayMs.max.toFixed(0)} ms)`
+          : '';
       process.stdout.write(`  ${r.repo.padEnd(5)} ${r.scenario.padEnd(25)} c=${r.concurrency}  ${parts.join('  ')}${loop}\n`);
     }
   }

@@ -105,10 +105,15 @@ try {
   }
   const diff = (k: 'firstOutputP50' | 'prepareToOutputP50') => rows[2]![k] - rows[0]![k];
   const signed = (n: number) => `${n >= 0 ? '+' : ''}${n} ms`;
-  console.log(`warm pool vs host at p50: submit->first output ${signed(diff('firstOutputP50'))}, prepare->first output ${signed(diff('prepareToOutputP50'))} (target: within 100 ms)`);
+  console.log(
+    `warm pool vs host at p50: submit->first output ${signed(diff('firstOutputP50'))}, prepare->first output ${signed(diff('prepareToOutputP50'))} (target: within 100 ms)`,
+  );
   const out = resolve(values.out!);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), samples, cores: cpus().length, image, rows, timings }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ when: new Date().toISOString(), samples, cores: cpus().length, image, rows, timings }, null, 2)}\n`,
+  );
   console.log(`wrote ${out}`);
 } finally {
   for (const env of Object.values(envs)) await env.stop();

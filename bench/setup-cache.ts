@@ -35,7 +35,12 @@ function repo(name: string, files: Record<string, string>): string {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
   }
-  for (const a of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'init']]) execFileSync('git', a, { cwd: dir, env: GIT_ENV });
+  for (const a of [
+    ['init', '-q', '-b', 'main'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'init'],
+  ])
+    execFileSync('git', a, { cwd: dir, env: GIT_ENV });
   return dir;
 }
 
@@ -44,7 +49,12 @@ const projects: { name: string; job: (repo: string) => JobSpecInput; repo: () =>
     name: 'node (mocha, chai, sinon, eslint)',
     repo: () =>
       repo('node', {
-        'package.json': JSON.stringify({ name: 'b', version: '1.0.0', scripts: { test: 'mocha' }, devDependencies: { mocha: '^10.0.0', chai: '^4.3.0', sinon: '^17.0.0', eslint: '^8.57.0' } }),
+        'package.json': JSON.stringify({
+          name: 'b',
+          version: '1.0.0',
+          scripts: { test: 'mocha' },
+          devDependencies: { mocha: '^10.0.0', chai: '^4.3.0', sinon: '^17.0.0', eslint: '^8.57.0' },
+        }),
         '.gitignore': 'node_modules/\n',
         'test/a.test.js': "it('runs', () => {});\n",
       }),
@@ -61,7 +71,8 @@ const projects: { name: string; job: (repo: string) => JobSpecInput; repo: () =>
     repo: () =>
       repo('python', {
         'requirements-dev.txt': 'pytest\nrequests\nrich\nsetuptools>=61\nwheel\n',
-        'pyproject.toml': '[project]\nname = "b"\nversion = "0.1.0"\n[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n[tool.setuptools]\npackages = ["b"]\n',
+        'pyproject.toml':
+          '[project]\nname = "b"\nversion = "0.1.0"\n[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n[tool.setuptools]\npackages = ["b"]\n',
         'b/__init__.py': '',
         '.gitignore': '.venv/\n*.egg-info/\n',
       }),
@@ -82,7 +93,8 @@ const projects: { name: string; job: (repo: string) => JobSpecInput; repo: () =>
 async function setupMs(client: DroverClient, jobId: string): Promise<number> {
   const events = (await client.handle(jobId).fetchHistory()).events ?? [];
   const id = Number(events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runSetup')?.eventId);
-  const at = (e: (typeof events)[number] | undefined) => Number(e?.eventTime?.seconds ?? 0) * 1000 + Math.round((e?.eventTime?.nanos ?? 0) / 1e6);
+  const at = (e: (typeof events)[number] | undefined) =>
+    Number(e?.eventTime?.seconds ?? 0) * 1000 + Math.round((e?.eventTime?.nanos ?? 0) / 1e6);
   const started = events.find((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
   const done = events.find((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
   return at(done) - at(started);
@@ -105,7 +117,10 @@ try {
         dataDir: join(root, `data-${i}-${randomBytes(3).toString('hex')}`),
         worker: { backends: ['command'], docker: false },
       }) as DroverConfig;
-      const env = { ...process.env, npm_config_cache: join(root, `npm-${i}-${p.name.length}`), PIP_NO_CACHE_DIR: '1' } as Record<string, string>;
+      const env = { ...process.env, npm_config_cache: join(root, `npm-${i}-${p.name.length}`), PIP_NO_CACHE_DIR: '1' } as Record<
+        string,
+        string
+      >;
       const worker = await startWorker(config, env);
       const client = await DroverClient.connect(config);
       try {
@@ -135,7 +150,12 @@ const summary = Object.entries(results).map(([name, r]) => ({
   medianWarmMs: median(r.warm),
   ratio: Number((median(r.warm) / median(r.cold)).toFixed(3)),
 }));
-const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, load: loadavg().map((l) => Number(l.toFixed(2))) }, rounds, summary };
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, load: loadavg().map((l) => Number(l.toFixed(2))) },
+  rounds,
+  summary,
+};
 console.log(JSON.stringify(report, null, 2));
 if (args.out) writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
 rmSync(root, { recursive: true, force: true });

@@ -57,4 +57,6 @@ try {
   process.stderr.write(`drover build: ${err instanceof Error ? err.message : err}\n`);
   process.exit(1);
 }
-process.stderr.write(`drover: built dist/ (${sources.length} files and the workflow bundle) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+process.stderr.write(
+  `drover: built dist/ (${sources.length} files and the workflow bundle) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+);

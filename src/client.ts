@@ -18,7 +18,15 @@ import { isLocalRepo } from './shared/repo-location.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
 import { repoSlug } from './shared/ids.js';
 import proto from '@temporalio/proto';
-import { JobSpec, AnswerPayload, type JobInput, type JobResult, type JobSpecInput, type JobStatusView, type JobPhase } from './shared/schemas.js';
+import {
+  JobSpec,
+  AnswerPayload,
+  type JobInput,
+  type JobResult,
+  type JobSpecInput,
+  type JobStatusView,
+  type JobPhase,
+} from './shared/schemas.js';
 import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
 import { answerSignal, statusQuery } from './workflows/definitions.js';
 import type { agentJobV2 } from './workflows/agent-job.js';
@@ -123,7 +131,9 @@ export class DroverClient {
     const pending = desc.raw.pendingActivities?.[0];
     if (pending) {
       const details = pending.heartbeatDetails?.payloads?.[0];
-      const beat = details ? (this.client.options.loadedDataConverter.payloadConverter.fromPayload(details) as { summary?: string }) : undefined;
+      const beat = details
+        ? (this.client.options.loadedDataConverter.payloadConverter.fromPayload(details) as { summary?: string })
+        : undefined;
       report.activity = {
         type: pending.activityType?.name ?? 'unknown',
         attempt: pending.attempt ?? 1,
@@ -132,9 +142,7 @@ export class DroverClient {
       };
     }
     if (execution === 'RUNNING') {
-      report.status = await this.client
-        .withDeadline(Date.now() + 5_000, () => handle.query(statusQuery))
-        .catch(() => undefined);
+      report.status = await this.client.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery)).catch(() => undefined);
       if (report.status) report.phase = report.status.phase;
       else {
         report.note = 'no worker answered the status query; is a worker running on this task queue?';
@@ -186,18 +194,26 @@ export class DroverClient {
   }
 
   async cancel(jobId: string): Promise<void> {
-    const desc = await this.handle(jobId).describe().catch((err) => rethrowNotFound(err, jobId));
-    if (desc.status.name !== 'RUNNING') throw new AppError('InvalidInput', `job ${jobId} has already ended (${desc.status.name.toLowerCase()})`);
+    const desc = await this.handle(jobId)
+      .describe()
+      .catch((err) => rethrowNotFound(err, jobId));
+    if (desc.status.name !== 'RUNNING')
+      throw new AppError('InvalidInput', `job ${jobId} has already ended (${desc.status.name.toLowerCase()})`);
     await this.handle(jobId).cancel();
   }
 
   /** Waits for the job to close and returns its result (or throws its failure). */
   async result(jobId: string): Promise<JobResult> {
-    return (await this.handle(jobId).result().catch((err) => rethrowNotFound(err, jobId))) as JobResult;
+    return (await this.handle(jobId)
+      .result()
+      .catch((err) => rethrowNotFound(err, jobId))) as JobResult;
   }
 
   async list(filter: { status?: string; repo?: string; limit?: number } = {}): Promise<JobListItem[]> {
-    const clauses = [`WorkflowType IN (${JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ')})`, `TaskQueue = '${quote(this.config.taskQueue)}'`];
+    const clauses = [
+      `WorkflowType IN (${JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ')})`,
+      `TaskQueue = '${quote(this.config.taskQueue)}'`,
+    ];
     if (filter.status) clauses.push(`DroverStatus = '${quote(filter.status)}'`);
     if (filter.repo) clauses.push(`DroverRepo = '${quote(repoSlug(isLocalRepo(filter.repo) ? resolve(filter.repo) : filter.repo))}'`);
     const items: JobListItem[] = [];

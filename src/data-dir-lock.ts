@@ -19,7 +19,10 @@ export function lockDataDir(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(file, 'utf8').trim());
       if (holder && holder !== process.pid && alive(holder)) {
-        throw new AppError('ConfigInvalid', `data dir ${dataDir} is in use by the worker with pid ${holder}; give this worker its own --data-dir`);
+        throw new AppError(
+          'ConfigInvalid',
+          `data dir ${dataDir} is in use by the worker with pid ${holder}; give this worker its own --data-dir`,
+        );
       }
       rmSync(file, { force: true }); // left by a worker that died
     }

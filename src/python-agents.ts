@@ -26,13 +26,22 @@ export function findMini(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Creates the venv and installs the packages (a minute or two, once), reporting progress. */
-export async function installPythonAgent(name: string, packages: string[], env: NodeJS.ProcessEnv, progress: (line: string) => void): Promise<string> {
+export async function installPythonAgent(
+  name: string,
+  packages: string[],
+  env: NodeJS.ProcessEnv,
+  progress: (line: string) => void,
+): Promise<string> {
   const venv = venvDir(env, name);
   rmSync(venv, { recursive: true, force: true });
   progress(`installing ${packages.join(' ')} into ${venv}; this happens once`);
   const started = Date.now();
   await run(['python3', '-m', 'venv', venv], env, `python3 -m venv (is python3-venv installed?)`);
-  await run([join(venv, 'bin', 'python'), '-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...packages], env, `pip install ${packages.join(' ')}`);
+  await run(
+    [join(venv, 'bin', 'python'), '-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...packages],
+    env,
+    `pip install ${packages.join(' ')}`,
+  );
   writeFileSync(join(venv, COMPLETE), `${packages.join(' ')}\n`);
   progress(`installed ${name} in ${Math.round((Date.now() - started) / 1000)}s`);
   return venv;
@@ -42,7 +51,11 @@ export async function installPythonAgent(name: string, packages: string[], env: 
  * The mini-swe-agent command this worker uses: the configured one, or (the default `mini` missing from PATH)
  * Drover's venv, installed when worker.backends names the backend. Undefined changes nothing.
  */
-export async function resolveMiniCommand(config: DroverConfig, env: NodeJS.ProcessEnv, progress: (line: string) => void): Promise<string | undefined> {
+export async function resolveMiniCommand(
+  config: DroverConfig,
+  env: NodeJS.ProcessEnv,
+  progress: (line: string) => void,
+): Promise<string | undefined> {
   const settings = config.agents['mini-swe-agent'];
   if (settings.command !== 'mini') return undefined;
   const found = findMini(env);
@@ -59,7 +72,9 @@ function run(argv: string[], env: NodeJS.ProcessEnv, what: string): Promise<void
     child.stderr.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2_000)));
     child.on('error', (err) => reject(new AppError('AgentCommandNotFound', `${what}: ${err.message}`)));
     child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new AppError('AgentCommandNotFound', `${what} failed (exit ${code}): ${tail.trim().split('\n').slice(-2).join(' / ')}`)),
+      code === 0
+        ? resolve()
+        : reject(new AppError('AgentCommandNotFound', `${what} failed (exit ${code}): ${tail.trim().split('\n').slice(-2).join(' / ')}`)),
     );
   });
 }

@@ -49,18 +49,26 @@ async function checkOne(kind: AgentKind, config: DroverConfig, runtime: Runtime,
       },
     });
     if (result.end !== 'exit' || result.exitCode !== 0) {
-      return { kind, available: false, command, problem: `"${command} ${backend.versionArgs.join(' ')}" ended with ${result.end === 'exit' ? `exit ${result.exitCode}` : result.end}` };
+      return {
+        kind,
+        available: false,
+        command,
+        problem: `"${command} ${backend.versionArgs.join(' ')}" ended with ${result.end === 'exit' ? `exit ${result.exitCode}` : result.end}`,
+      };
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { kind, available: false, command, problem: code === 'ENOENT' ? `${command} not found on PATH` : `${command}: ${code ?? (err as Error).message}` };
+    return {
+      kind,
+      available: false,
+      command,
+      problem: code === 'ENOENT' ? `${command} not found on PATH` : `${command}: ${code ?? (err as Error).message}`,
+    };
   }
   const version = /\d+\.\d+\.\d+[\w.+-]*/.exec(output)?.[0] ?? output.trim().split('\n')[0] ?? 'unknown';
   return { kind, available: true, command, version };
 }
 
 export function describeChecks(checks: BackendCheck[]): string {
-  return checks
-    .map((c) => (c.available ? `${c.kind}${c.version ? ` ${c.version}` : ''}` : `${c.kind} missing (${c.problem})`))
-    .join(', ');
+  return checks.map((c) => (c.available ? `${c.kind}${c.version ? ` ${c.version}` : ''}` : `${c.kind} missing (${c.problem})`)).join(', ');
 }

@@ -17,12 +17,17 @@ export interface DockerSetup {
  * warming starts. A worker told to use Docker (worker.docker, or runtime docker by default) refuses to start
  * without it; otherwise it runs without and says why.
  */
-export async function setUpDocker(config: DroverConfig, workerId: string, paths: DataPaths, log: (line: string) => void): Promise<DockerSetup> {
+export async function setUpDocker(
+  config: DroverConfig,
+  workerId: string,
+  paths: DataPaths,
+  log: (line: string) => void,
+): Promise<DockerSetup> {
   if (config.worker.docker === false) return { problem: 'turned off (worker.docker: false)' };
   const required = config.worker.docker === true || config.worker.runtime === 'docker';
   if (process.getuid?.() !== 0) {
     // Only root can hand a worktree to the container's user and keep the slot around it the worker's own.
-    const problem = 'the docker runtime needs a worker running as root (it hands each worktree to the container\'s user)';
+    const problem = "the docker runtime needs a worker running as root (it hands each worktree to the container's user)";
     if (required) throw new AppError('DockerUnavailable', problem);
     return { problem };
   }

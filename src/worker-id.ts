@@ -10,7 +10,10 @@ import { dirname } from 'node:path';
 export function resolveWorkerId(configured: string | undefined, idFile: string): string {
   if (configured) return configured;
   if (existsSync(idFile)) return readFileSync(idFile, 'utf8').trim();
-  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60) || 'host';
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 60) || 'host';
   const id = `${host}-${randomBytes(3).toString('hex')}`;
   mkdirSync(dirname(idFile), { recursive: true });
   writeFileSync(idFile, `${id}\n`);

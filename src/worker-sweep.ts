@@ -61,7 +61,8 @@ export async function findLeftovers(paths: DataPaths, git: Git, containersRemove
   }
   // A slot directory holds one job's worktree beside its own .home and .run.
   for (const slot of containersRemoved ? dirs(paths.dockerSlots()) : []) {
-    for (const id of dirs(join(paths.dockerSlots(), slot)).filter((d) => !d.startsWith('.'))) add(id, { path: join(paths.dockerSlots(), slot) });
+    for (const id of dirs(join(paths.dockerSlots(), slot)).filter((d) => !d.startsWith('.')))
+      add(id, { path: join(paths.dockerSlots(), slot) });
   }
   for (const name of dirs(paths.mirrors())) {
     const mirror = join(paths.mirrors(), name);
@@ -105,7 +106,7 @@ export function whereaboutsFrom(client: Client, workerId: string): (jobId: strin
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     });
-    if (!desc || desc.status.name !== 'RUNNING') return 'finished';
+    if (desc?.status.name !== 'RUNNING') return 'finished';
     const view = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery));
     // A job being prepared may be making its files here right now.
     if (view.phase === 'queued' || view.phase === 'preparing') return 'unknown';

@@ -37,9 +37,10 @@ let bundle: Promise<WorkflowBundleOption> | undefined;
  * (webpack: seconds, and memory the process keeps).
  */
 export function workflowBundle(): Promise<WorkflowBundleOption> {
-  bundle ??= COMPILED && existsSync(PREBUILT_BUNDLE)
-    ? Promise.resolve({ codePath: PREBUILT_BUNDLE })
-    : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??=
+    COMPILED && existsSync(PREBUILT_BUNDLE)
+      ? Promise.resolve({ codePath: PREBUILT_BUNDLE })
+      : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 
@@ -205,7 +206,8 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     .finally(unlock);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const swept = sweep(leftovers, whereaboutsFrom(client, workerId), { git, runtime }).then((report) => {
-    if (report.swept.length) process.stderr.write(`drover worker: removed what ${report.swept.length} finished or moved job(s) left here\n`);
+    if (report.swept.length)
+      process.stderr.write(`drover worker: removed what ${report.swept.length} finished or moved job(s) left here\n`);
     return report;
   });
   const shutdown = async () => {

@@ -29,7 +29,9 @@ export function createAgentActivities(deps: ActivityContext) {
       const ctx = Context.current();
       // Waiting for a free agent slot happens here, heartbeating, rather than in the task queue, where a
       // long wait would look like a dead worker.
-      const waitBeats = keepHeartbeating((): AgentHeartbeat => ({ summary: `waiting for a free agent slot on ${deps.workerId}`, lines: 0 }));
+      const waitBeats = keepHeartbeating(
+        (): AgentHeartbeat => ({ summary: `waiting for a free agent slot on ${deps.workerId}`, lines: 0 }),
+      );
       const release = await agents
         .acquire(ctx.cancellationSignal)
         .catch(() => {
@@ -105,7 +107,13 @@ export function createAgentActivities(deps: ActivityContext) {
             lines++;
             const reading = run.read(stream, line);
             // The raw line, as the CLI printed it, with what Drover read in it (rendered by `drover logs`).
-            log({ source: 'agent', stream, ...(reading.events[0] ? { type: reading.events[0].type } : {}), text: line, events: reading.events });
+            log({
+              source: 'agent',
+              stream,
+              ...(reading.events[0] ? { type: reading.events[0].type } : {}),
+              text: line,
+              events: reading.events,
+            });
             for (const event of reading.events) {
               // Redacted here, not only on return: the heartbeat carries it to the UI while the agent runs.
               lastEvent = deps.redact(`${event.type}: ${event.text}`).slice(0, SUMMARY_LIMIT);
@@ -157,17 +165,31 @@ export function createAgentActivities(deps: ActivityContext) {
     }
     const sessionId = run.sessionId() ?? plan.resume ?? null;
     const usage = run.usage();
-    const common = { lastEvent, durationMs: result.durationMs, sessionId, ...(usage ? { usage, usageScope: run.usageScope ?? 'run' } : {}) };
+    const common = {
+      lastEvent,
+      durationMs: result.durationMs,
+      sessionId,
+      ...(usage ? { usage, usageScope: run.usageScope ?? 'run' } : {}),
+    };
     const verdict = run.verdict({ exitCode: result.exitCode, finished: result.end === 'finished' });
     if (verdict?.outcome === 'failed') throw new AppError(verdict.type, `${verdict.message}; see drover logs ${input.jobId}`);
     if (verdict?.outcome === 'question') {
       log({ source: 'drover', type: 'question', text: verdict.question });
       // Redacted before it is cut: a secret cut in half would no longer be recognized.
-      return { outcome: 'question', question: deps.redact(verdict.question).slice(0, QUESTION_LIMIT), native: true, exitCode: result.exitCode ?? 0, ...common };
+      return {
+        outcome: 'question',
+        question: deps.redact(verdict.question).slice(0, QUESTION_LIMIT),
+        native: true,
+        exitCode: result.exitCode ?? 0,
+        ...common,
+      };
     }
     if (!verdict) {
       if (result.exitCode === 126 || result.exitCode === 127) {
-        throw new AppError('AgentCommandNotFound', `agent command could not be run (exit ${result.exitCode}); see drover logs ${input.jobId}`);
+        throw new AppError(
+          'AgentCommandNotFound',
+          `agent command could not be run (exit ${result.exitCode}); see drover logs ${input.jobId}`,
+        );
       }
       if (result.exitCode !== 0) {
         throw new AppError('AgentFailed', `agent exited with ${result.exitCode ?? result.signal}; see drover logs ${input.jobId}`);
@@ -204,7 +226,8 @@ export function planRun(input: RunAgentInput, full: string, canResume: boolean, 
   const nativeAnswer = input.answering === 'native' && last ? { nativeAnswer: last } : {};
   if (canResume && crashed?.sessionId) {
     return {
-      prompt: 'Your previous run was interrupted before it finished. Continue the task from where you left off; the files you changed are still in place.',
+      prompt:
+        'Your previous run was interrupted before it finished. Continue the task from where you left off; the files you changed are still in place.',
       resume: crashed.sessionId,
       ...nativeAnswer,
       note: 'continuing the interrupted session',

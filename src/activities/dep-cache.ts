@@ -30,7 +30,11 @@ export interface CacheEntry {
  * another, whatever its lockfile says), its paths, where it was made (a host build and a container build of
  * native modules differ), and the key files' object ids at the base commit (a missing file counts as missing).
  */
-export function cacheKey(spec: CacheSpec, made: { repo: string; place: string; setup: string[] }, keyFiles: Map<string, TreeEntry>): string {
+export function cacheKey(
+  spec: CacheSpec,
+  made: { repo: string; place: string; setup: string[] },
+  keyFiles: Map<string, TreeEntry>,
+): string {
   const keys = spec.key.map((k) => [k, keyFiles.get(k)?.oid ?? null]);
   return createHash('sha256')
     .update(JSON.stringify({ v: 2, repo: made.repo, place: made.place, setup: made.setup, paths: spec.paths, keys }))
@@ -44,7 +48,7 @@ export function pathState(root: string, rel: string): 'missing' | 'dir' | 'file'
   let at = root;
   for (let i = 0; i < parts.length; i++) {
     at = join(at, parts[i]!);
-    let st;
+    let st: ReturnType<typeof lstatSync>;
     try {
       st = lstatSync(at);
     } catch (err) {
@@ -154,13 +158,23 @@ export function createDepCache(opts: { dir: string; maxBytes: number }) {
      * cache of that key exists. Returns what was saved, then evicts the least recently used caches beyond
      * the size limit (this one too, when it alone is larger).
      */
-    async save(key: string, worktree: string, paths: string[], signal?: AbortSignal): Promise<{ saved: string[]; sizeBytes: number; evicted: string[]; tooLarge?: number }> {
+    async save(
+      key: string,
+      worktree: string,
+      paths: string[],
+      signal?: AbortSignal,
+    ): Promise<{ saved: string[]; sizeBytes: number; evicted: string[]; tooLarge?: number }> {
       if (readEntry(key)) return { saved: [], sizeBytes: 0, evicted: [] };
       mkdirSync(opts.dir, { recursive: true });
       removeStaleStaging();
       // Measured before it is copied: a cache larger than the whole limit would only fill the disk twice.
       const sources = paths.filter((p) => ['dir', 'file'].includes(pathState(worktree, p)));
-      const before = sources.length ? await diskUsage(sources.map((p) => join(worktree, p)), signal) : 0;
+      const before = sources.length
+        ? await diskUsage(
+            sources.map((p) => join(worktree, p)),
+            signal,
+          )
+        : 0;
       if (before > opts.maxBytes) return { saved: [], sizeBytes: 0, evicted: [], tooLarge: before };
       const staging = join(opts.dir, `.tmp-${randomBytes(6).toString('hex')}`);
       try {
@@ -188,7 +202,6 @@ export function createDepCache(opts: { dir: string; maxBytes: number }) {
         rmSync(staging, { recursive: true, force: true });
       }
     },
-
   };
 }
 export type DepCache = ReturnType<typeof createDepCache>;
@@ -210,7 +223,9 @@ export function makeParents(root: string, rel: string): boolean {
  * bits beyond the permissions (no set-user-ID file comes out of a job). A reflink where the file system has them.
  */
 function copy(from: string, to: string, signal?: AbortSignal): Promise<void> {
-  return run('cp', ['-R', '--no-dereference', '--preserve=timestamps,links', '--reflink=auto', '--', from, to], signal).then(() => undefined);
+  return run('cp', ['-R', '--no-dereference', '--preserve=timestamps,links', '--reflink=auto', '--', from, to], signal).then(
+    () => undefined,
+  );
 }
 
 /** Bytes used by these paths together (links not followed, one file system). */

@@ -34,7 +34,12 @@ export function runDirFor(deps: Pick<ActivityContext, 'paths'>, jobId: string, w
  * On the host a process gets the worker's whole environment. In a container it gets only the variables the
  * job names (their values from the worker's environment and env files): the container is the boundary.
  */
-export async function placementFor(deps: ActivityContext, jobId: string, worktree: string, spec: RuntimeSpec | undefined): Promise<Placement> {
+export async function placementFor(
+  deps: ActivityContext,
+  jobId: string,
+  worktree: string,
+  spec: RuntimeSpec | undefined,
+): Promise<Placement> {
   const runDir = runDirFor(deps, jobId, worktree);
   if (!spec || spec.kind === 'host') return { runtime: deps.runtime, env: (extra = {}) => ({ ...deps.baseEnv, ...extra }), runDir };
   checkRuntimeEnv(spec.env, deps.policy);

@@ -17,7 +17,12 @@ const MAX_REPO_FILE = 64 * 1024;
 const REGULAR_FILE = /^100(644|755)$/;
 
 interface GitReader {
-  treeEntries: (gitdir: string, sha: string, paths: string[], call: GitCall) => Promise<Map<string, { mode: string; oid: string; size: number }>>;
+  treeEntries: (
+    gitdir: string,
+    sha: string,
+    paths: string[],
+    call: GitCall,
+  ) => Promise<Map<string, { mode: string; oid: string; size: number }>>;
   readBlob: (gitdir: string, oid: string, call: GitCall) => Promise<string>;
 }
 

@@ -45,7 +45,8 @@ export async function writeRunFiles(runDir: string, input: RunInput, fullPrompt:
     return await writeFiles(runDir, input, fullPrompt);
   } catch (err) {
     if (err instanceof UnsafeFile) throw new AppError('AgentProtocolError', `${err.message}: the run directory was tampered with`);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('WorkspaceLost', `the run directory ${runDir} is gone; the job starts over`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new AppError('WorkspaceLost', `the run directory ${runDir} is gone; the job starts over`);
     throw err;
   }
 }

@@ -22,8 +22,16 @@ export function createSetupActivities(deps: ActivityContext) {
       const signal = Context.current().cancellationSignal;
       return withHeartbeat(async () => {
         await killLeftovers(place, input.jobId, log);
-        const keyFiles = await deps.git.treeEntries(repo.gitdir, input.baseCommit, [...new Set(input.cache.flatMap((c) => c.key))], jobCall(input.jobId));
-        const where = place.runtime.kind === 'docker' ? `docker:${input.runtime?.kind === 'docker' && input.runtime.image ? input.runtime.image : requireDocker(deps).defaultImage}` : 'host';
+        const keyFiles = await deps.git.treeEntries(
+          repo.gitdir,
+          input.baseCommit,
+          [...new Set(input.cache.flatMap((c) => c.key))],
+          jobCall(input.jobId),
+        );
+        const where =
+          place.runtime.kind === 'docker'
+            ? `docker:${input.runtime?.kind === 'docker' && input.runtime.image ? input.runtime.image : requireDocker(deps).defaultImage}`
+            : 'host';
         const made = { repo: input.repo, place: where, setup: input.steps.map((s) => s.command) };
         const caches = input.cache.map((spec) => ({ spec, key: cacheKey(spec, made, keyFiles) }));
 
@@ -31,7 +39,12 @@ export function createSetupActivities(deps: ActivityContext) {
           const paths: string[] = [];
           for (const c of caches) {
             const got = await tryCache(log, `restore cache ${c.key}`, () => deps.cache.restore(c.key, input.worktree, signal), []);
-            log({ source: 'cache', text: got.length ? `cache ${c.key} restored: ${got.join(', ')}` : `cache ${c.key} (${c.spec.paths.join(', ')}): nothing to restore` });
+            log({
+              source: 'cache',
+              text: got.length
+                ? `cache ${c.key} restored: ${got.join(', ')}`
+                : `cache ${c.key} (${c.spec.paths.join(', ')}): nothing to restore`,
+            });
             paths.push(...got);
           }
           // Restored files are the worker's; in a container the job's user must be able to change them.
@@ -39,15 +52,20 @@ export function createSetupActivities(deps: ActivityContext) {
           return paths;
         });
 
-        const checks = await runSteps(deps, { jobId: input.jobId, worktree: input.worktree, place, log, source: 'setup' }, input.steps, { stopAtFailure: true });
+        const checks = await runSteps(deps, { jobId: input.jobId, worktree: input.worktree, place, log, source: 'setup' }, input.steps, {
+          stopAtFailure: true,
+        });
         const saved: string[] = [];
         if (checks.every((c) => c.passed)) {
-          await whileJobStopped(deps, input.jobId, input.worktree, () => deps.git.markSetupTree(repo, input.baseCommit, jobCall(input.jobId)));
+          await whileJobStopped(deps, input.jobId, input.worktree, () =>
+            deps.git.markSetupTree(repo, input.baseCommit, jobCall(input.jobId)),
+          );
           for (const c of caches.filter((c) => !deps.cache.has(c.key))) {
             const out = await whileJobStopped(deps, input.jobId, input.worktree, () =>
               tryCache(log, `save cache ${c.key}`, () => deps.cache.save(c.key, input.worktree, c.spec.paths, signal), undefined),
             );
-            if (out?.tooLarge) log({ source: 'cache', text: `cache ${c.key} not saved: ${(out.tooLarge / 1e6).toFixed(0)} MB is more than cache.maxSize` });
+            if (out?.tooLarge)
+              log({ source: 'cache', text: `cache ${c.key} not saved: ${(out.tooLarge / 1e6).toFixed(0)} MB is more than cache.maxSize` });
             if (!out || out.saved.length === 0) continue;
             saved.push(...out.saved);
             log({ source: 'cache', text: `cache ${c.key} saved: ${out.saved.join(', ')} (${(out.sizeBytes / 1e6).toFixed(1)} MB)` });
@@ -63,7 +81,9 @@ export function createSetupActivities(deps: ActivityContext) {
       const log = deps.jobLog(input.jobId);
       requireJobRepo(deps, input.jobId, input.worktree);
       const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
-      return withHeartbeat(() => runSteps(deps, { jobId: input.jobId, worktree: input.worktree, place, log, source: 'teardown' }, input.steps));
+      return withHeartbeat(() =>
+        runSteps(deps, { jobId: input.jobId, worktree: input.worktree, place, log, source: 'teardown' }, input.steps),
+      );
     },
   };
 }

@@ -42,7 +42,14 @@ export async function runSteps(
     const passed = r.end === 'exit' && r.exitCode === 0;
     const how = r.end === 'timeout' ? `timed out after ${step.timeout}` : `exit ${r.exitCode}`;
     log({ source, text: `${step.name}: ${passed ? 'passed' : 'failed'} (${how}, ${(r.durationMs / 1000).toFixed(1)}s)`, check: step.name });
-    checks.push({ name: step.name, passed, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: tail.value, timedOut: r.end === 'timeout' });
+    checks.push({
+      name: step.name,
+      passed,
+      exitCode: r.exitCode,
+      durationMs: r.durationMs,
+      outputTail: tail.value,
+      timedOut: r.end === 'timeout',
+    });
     if (!passed && opts.stopAtFailure) break;
   }
   return checks;

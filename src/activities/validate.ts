@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CancelledFailure } from '@temporalio/common';
 import { durationMs } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
-import { CriticVerdict, type CriticInput, type ValidateInput, type ValidationCheck } from '../shared/schemas.js';
+import type { CriticVerdict, CriticInput, ValidateInput, ValidationCheck } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { jobCall, processTag, requireJobRepo, whileJobStopped } from './workspace.js';
 import { placementFor } from './placement.js';
@@ -32,7 +32,9 @@ export function createValidationActivities(deps: ActivityContext) {
       const repo = requireJobRepo(deps, input.jobId, input.worktree);
       const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
       return withHeartbeat(async () => {
-        const diff = await whileJobStopped(deps, input.jobId, input.worktree, () => deps.git.stagedDiff(repo, input.baseCommit, jobCall(input.jobId)));
+        const diff = await whileJobStopped(deps, input.jobId, input.worktree, () =>
+          deps.git.stagedDiff(repo, input.baseCommit, jobCall(input.jobId)),
+        );
         const stdout: string[] = [];
         const r = await place.runtime.exec({
           argv: ['bash', '-c', input.critic.command],

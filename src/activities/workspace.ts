@@ -55,10 +55,23 @@ export function createWorkspaceActivities(deps: ActivityContext) {
           if (!slot) deps.git.createAgentRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE });
           makeRunDir(runDir, slot ? requireDocker(deps).agentUid : undefined);
           if (slot) requireDocker(deps).handToAgent(worktree);
-          log({ source: 'git', text: `worktree ${worktree} on ${branch} at ${baseCommit}${slot ? ` in container ${slot.container.slice(0, 12)} (${slot.image})` : ''}` });
-          return { hostQueue: deps.hostQueue, workerId: deps.workerId, worktree, branch, baseCommit, runtime, ...(defaults ? { defaults } : {}) };
+          log({
+            source: 'git',
+            text: `worktree ${worktree} on ${branch} at ${baseCommit}${slot ? ` in container ${slot.container.slice(0, 12)} (${slot.image})` : ''}`,
+          });
+          return {
+            hostQueue: deps.hostQueue,
+            workerId: deps.workerId,
+            worktree,
+            branch,
+            baseCommit,
+            runtime,
+            ...(defaults ? { defaults } : {}),
+          };
         } catch (err) {
-          await undoPrepare(deps, made).catch((e: Error) => log({ source: 'drover', text: `could not remove what prepare made: ${e.message}` }));
+          await undoPrepare(deps, made).catch((e: Error) =>
+            log({ source: 'drover', text: `could not remove what prepare made: ${e.message}` }),
+          );
           throw err;
         }
       });
@@ -77,7 +90,12 @@ export function createWorkspaceActivities(deps: ActivityContext) {
  * repository (a rename, then only the files that differ), else a checkout of every file. Either way the next
  * job of a slow repository gets a spare made meanwhile.
  */
-async function checkOut(deps: ActivityContext, req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[] }, call: GitCall, log: JobLog): Promise<void> {
+async function checkOut(
+  deps: ActivityContext,
+  req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[] },
+  call: GitCall,
+  log: JobLog,
+): Promise<void> {
   const spare = deps.spares.take(req.mirror);
   try {
     if (spare) {
@@ -106,9 +124,19 @@ async function checkOut(deps: ActivityContext, req: { mirror: string; repo: JobR
  * others' fetch (it ends with its timeout, when every job waiting for it is cancelled, or at the next
  * worker start if this worker died).
  */
-async function fetchShared(deps: ActivityContext, source: { url: string; local: boolean }, mirror: string, call: GitCall, log: JobLog): Promise<void> {
+async function fetchShared(
+  deps: ActivityContext,
+  source: { url: string; local: boolean },
+  mirror: string,
+  call: GitCall,
+  log: JobLog,
+): Promise<void> {
   const key = `${mirror}\0${source.url}`;
-  const run = await deps.fetchMirror(key, (signal) => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, { signal, tag: fetchTag(mirror) }), call.signal);
+  const run = await deps.fetchMirror(
+    key,
+    (signal) => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, { signal, tag: fetchTag(mirror) }),
+    call.signal,
+  );
   log({
     source: 'git',
     text: `fetched ${source.url} in ${run.endedAt - run.startedAt} ms${run.sharedBy > 1 ? ` (one fetch for ${run.sharedBy} jobs)` : ''}`,
@@ -131,7 +159,10 @@ async function jobDefaults(
   if (repo) log({ source: 'drover', text: `${REPO_FILE} names ${Object.keys(repo).join(', ') || 'nothing'}` });
   const steps = (['setup', 'validate', 'teardown'] as const).filter((k) => repo?.[k]?.length);
   if (repo && steps.length > 0 && at.runtime.kind === 'host' && !repoConfigTrusted(at.repo, deps.policy)) {
-    log({ source: 'drover', text: `${REPO_FILE}: ${steps.join(', ')} not used: on the host they would run with the worker's credentials (list the repository in repos.trustConfig, or use runtime docker)` });
+    log({
+      source: 'drover',
+      text: `${REPO_FILE}: ${steps.join(', ')} not used: on the host they would run with the worker's credentials (list the repository in repos.trustConfig, or use runtime docker)`,
+    });
     repo = repo.cache ? { cache: repo.cache } : undefined;
   }
   const merged = mergeDefaults(repo, deps.defaults);
@@ -139,11 +170,21 @@ async function jobDefaults(
 }
 
 /** Copies the ignored files a job asked for from its local repository's working tree; they are never committed. */
-function includeFiles(deps: ActivityContext, source: { url: string; local: boolean }, repo: JobRepo, patterns: string[], log: JobLog): void {
-  if (!source.local) throw new AppError('InvalidInput', 'include works only with a local repository (it copies files from its working tree)');
+function includeFiles(
+  deps: ActivityContext,
+  source: { url: string; local: boolean },
+  repo: JobRepo,
+  patterns: string[],
+  log: JobLog,
+): void {
+  if (!source.local)
+    throw new AppError('InvalidInput', 'include works only with a local repository (it copies files from its working tree)');
   const { copied, skipped } = copyIncluded(source.url, repo.worktree, patterns);
   deps.git.excludeFromCommit(repo.gitdir, copied);
-  log({ source: 'drover', text: copied.length ? `included from ${source.url}: ${copied.join(', ')}` : `include matched no file in ${source.url}` });
+  log({
+    source: 'drover',
+    text: copied.length ? `included from ${source.url}: ${copied.join(', ')}` : `include matched no file in ${source.url}`,
+  });
   if (skipped.length) log({ source: 'drover', text: `not included: ${skipped.join(', ')}` });
 }
 
@@ -200,7 +241,8 @@ async function removeJobFiles(deps: ActivityContext, repo: JobRepo, runDir: stri
   const paths = [repo.worktree, repo.gitdir, runDir];
   for (const path of paths) {
     // Paths come from the workflow's input: remove only what lies in this worker's data dir.
-    if (!inside(deps.paths.root, path)) throw new AppError('Unexpected', `refusing to remove ${path}: not in the data dir ${deps.paths.root}`);
+    if (!inside(deps.paths.root, path))
+      throw new AppError('Unexpected', `refusing to remove ${path}: not in the data dir ${deps.paths.root}`);
   }
   // One removal for all that exist (a fresh prepare has none): each is a process started.
   const present = paths.filter(exists);
@@ -258,7 +300,8 @@ export function repoSource(deps: ActivityContext, repo: string): { url: string; 
   const path = realpathSync(given);
   const p = deps.paths;
   for (const area of [p.worktrees(), p.dockerSlots(), p.jobs(), p.mirrors(), p.caches(), p.spares()].map(real)) {
-    if (path === area || inside(area, path)) throw new AppError('RepoNotAllowed', `repository ${path} is where this worker keeps jobs' files (${area})`);
+    if (path === area || inside(area, path))
+      throw new AppError('RepoNotAllowed', `repository ${path} is where this worker keeps jobs' files (${area})`);
   }
   checkLocalOwner(path);
   return { url: path, local: true };

@@ -111,6 +111,7 @@ export const clip = (text: string, max = 300): string => {
 export function modelFailureType(status: number | null | undefined, hint = ''): ErrorType {
   if (status === 401 || status === 403 || /auth|api key|unauthori[sz]ed|forbidden/i.test(hint)) return 'AgentAuthFailed';
   if (status === 429 || /rate.?limit|too many requests|quota/i.test(hint)) return 'AgentRateLimited';
-  if ((status && status >= 500) || /server.?error|overloaded|internal error|high demand|temporar|\b5\d\d\b/i.test(hint)) return 'AgentModelError';
+  if ((status && status >= 500) || /server.?error|overloaded|internal error|high demand|temporar|\b5\d\d\b/i.test(hint))
+    return 'AgentModelError';
   return 'AgentFailed';
 }

@@ -1,5 +1,15 @@
 import type { ClaudeCodeAgent } from '../shared/schemas.js';
-import { clip, jsonLine, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
+import {
+  clip,
+  jsonLine,
+  modelFailureType,
+  num,
+  type AgentBackend,
+  type AgentEvent,
+  type AgentRequest,
+  type AgentRun,
+  type LineReading,
+} from './backend.js';
 
 const ASK_TOOL = 'AskUserQuestion';
 const ASK_HOOK = 'drover-ask';
@@ -47,7 +57,9 @@ class ClaudeRun implements AgentRun {
       ...(req.resume ? [`--resume=${req.resume}`] : []),
       ...settings.extraArgs,
     ];
-    const lines: object[] = [control('init', { subtype: 'initialize', hooks: { PreToolUse: [{ matcher: `^${ASK_TOOL}$`, hookCallbackIds: [ASK_HOOK] }] } })];
+    const lines: object[] = [
+      control('init', { subtype: 'initialize', hooks: { PreToolUse: [{ matcher: `^${ASK_TOOL}$`, hookCallbackIds: [ASK_HOOK] }] } }),
+    ];
     // Resuming to answer a deferred question needs no new message: the CLI re-runs the pending tool call.
     if (!req.nativeAnswer) {
       lines.push({ type: 'user', message: { role: 'user', content: req.prompt }, parent_tool_use_id: null, session_id: '' });
@@ -84,7 +96,9 @@ class ClaudeRun implements AgentRun {
     if (typeof msg.session_id === 'string' && msg.session_id) this.session = msg.session_id;
     switch (msg.type) {
       case 'system':
-        return { events: msg.subtype === 'init' ? [{ type: 'session', text: `session ${msg.session_id} (${msg.model ?? 'default model'})` }] : [] };
+        return {
+          events: msg.subtype === 'init' ? [{ type: 'session', text: `session ${msg.session_id} (${msg.model ?? 'default model'})` }] : [],
+        };
       case 'assistant':
         return { events: assistantEvents(msg) };
       case 'user':
@@ -106,7 +120,11 @@ class ClaudeRun implements AgentRun {
     if (r.is_error || r.subtype !== 'success') {
       const text = typeof r.result === 'string' ? r.result : (r.errors ?? []).join('; ');
       const type = r.subtype === 'success' ? modelFailureType(r.api_error_status, text) : 'AgentFailed';
-      return { outcome: 'failed' as const, type, message: `claude: ${r.subtype}${r.api_error_status ? ` (HTTP ${r.api_error_status})` : ''}: ${clip(text, 300)}` };
+      return {
+        outcome: 'failed' as const,
+        type,
+        message: `claude: ${r.subtype}${r.api_error_status ? ` (HTTP ${r.api_error_status})` : ''}: ${clip(text, 300)}`,
+      };
     }
     void finished; // a CLI stopped after its result still succeeded
     return { outcome: 'done' as const };
@@ -114,7 +132,9 @@ class ClaudeRun implements AgentRun {
 
   private control(msg: Record<string, any>): LineReading {
     const request = msg.request ?? {};
-    const reply = (response: unknown) => [`${JSON.stringify({ type: 'control_response', response: { subtype: 'success', request_id: msg.request_id, response } })}\n`];
+    const reply = (response: unknown) => [
+      `${JSON.stringify({ type: 'control_response', response: { subtype: 'success', request_id: msg.request_id, response } })}\n`,
+    ];
     if (request.subtype === 'hook_callback' && request.callback_id === ASK_HOOK) {
       const input: AskInput = request.input?.tool_input ?? {};
       const question = questionText(input);
@@ -124,28 +144,44 @@ class ClaudeRun implements AgentRun {
         const answers = Object.fromEntries((input.questions ?? []).map((q) => [q.question ?? '', answer.answer]));
         return {
           events: [{ type: 'message', text: clip(`answered: ${answer.answer}`) }],
-          replies: reply({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow', updatedInput: { ...input, answers } } }),
+          replies: reply({
+            hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow', updatedInput: { ...input, answers } },
+          }),
         };
       }
       this.question = question;
       return {
         events: [{ type: 'question', text: clip(question) }],
-        replies: reply({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'defer', permissionDecisionReason: 'Drover asks a person and resumes this session with the answer' } }),
+        replies: reply({
+          hookSpecificOutput: {
+            hookEventName: 'PreToolUse',
+            permissionDecision: 'defer',
+            permissionDecisionReason: 'Drover asks a person and resumes this session with the answer',
+          },
+        }),
       };
     }
     if (request.subtype === 'can_use_tool') {
       const tool = String(request.tool_name ?? 'tool');
       if (this.req.settings.onPermissionRequest === 'allow') {
-        return { events: [{ type: 'tool_use', text: `allowed ${tool}` }], replies: reply({ behavior: 'allow', updatedInput: request.input ?? {} }) };
+        return {
+          events: [{ type: 'tool_use', text: `allowed ${tool}` }],
+          replies: reply({ behavior: 'allow', updatedInput: request.input ?? {} }),
+        };
       }
       return {
         events: [{ type: 'error', text: `denied ${tool}: not in claude-code.allowedTools of this worker` }],
-        replies: reply({ behavior: 'deny', message: `${tool} is not allowed on this Drover worker (claude-code.allowedTools); do without it.` }),
+        replies: reply({
+          behavior: 'deny',
+          message: `${tool} is not allowed on this Drover worker (claude-code.allowedTools); do without it.`,
+        }),
       };
     }
     return {
       events: [],
-      replies: [`${JSON.stringify({ type: 'control_response', response: { subtype: 'error', request_id: msg.request_id, error: `unsupported request ${request.subtype}` } })}\n`],
+      replies: [
+        `${JSON.stringify({ type: 'control_response', response: { subtype: 'error', request_id: msg.request_id, error: `unsupported request ${request.subtype}` } })}\n`,
+      ],
     };
   }
 
@@ -153,7 +189,11 @@ class ClaudeRun implements AgentRun {
     const u = this.usage();
     const events: AgentEvent[] = [];
     if (r.is_error) events.push({ type: 'error', text: clip(String(r.result ?? r.subtype)) });
-    if (u) events.push({ type: 'usage', text: `${u.turns} turns, ${u.inputTokens} in / ${u.outputTokens} out tokens${u.costUsd === null ? '' : `, $${u.costUsd.toFixed(4)}`}` });
+    if (u)
+      events.push({
+        type: 'usage',
+        text: `${u.turns} turns, ${u.inputTokens} in / ${u.outputTokens} out tokens${u.costUsd === null ? '' : `, $${u.costUsd.toFixed(4)}`}`,
+      });
     return events;
   }
 }
@@ -173,7 +213,8 @@ function assistantEvents(msg: Record<string, any>): AgentEvent[] {
 }
 
 function toolEvent(name: string, input: Record<string, any>): AgentEvent {
-  if (['Write', 'Edit', 'MultiEdit', 'NotebookEdit'].includes(name)) return { type: 'file_change', text: `${name} ${input.file_path ?? input.notebook_path ?? ''}` };
+  if (['Write', 'Edit', 'MultiEdit', 'NotebookEdit'].includes(name))
+    return { type: 'file_change', text: `${name} ${input.file_path ?? input.notebook_path ?? ''}` };
   if (name === 'Bash') return { type: 'command', text: clip(`$ ${input.command ?? ''}`) };
   if (name === ASK_TOOL) return { type: 'question', text: clip(questionText(input)) };
   return { type: 'tool_use', text: clip(`${name} ${JSON.stringify(input)}`) };
@@ -184,7 +225,10 @@ function toolErrors(msg: Record<string, any>): AgentEvent[] {
   if (!Array.isArray(content)) return [];
   return content
     .filter((b: any) => b.type === 'tool_result' && b.is_error)
-    .map((b: any) => ({ type: 'error' as const, text: clip(`tool failed: ${typeof b.content === 'string' ? b.content : JSON.stringify(b.content)}`) }));
+    .map((b: any) => ({
+      type: 'error' as const,
+      text: clip(`tool failed: ${typeof b.content === 'string' ? b.content : JSON.stringify(b.content)}`),
+    }));
 }
 
 function questionText(input: AskInput): string {

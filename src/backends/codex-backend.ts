@@ -1,5 +1,15 @@
 import type { CodexAgent } from '../shared/schemas.js';
-import { clip, jsonLine, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
+import {
+  clip,
+  jsonLine,
+  modelFailureType,
+  num,
+  type AgentBackend,
+  type AgentEvent,
+  type AgentRequest,
+  type AgentRun,
+  type LineReading,
+} from './backend.js';
 
 /**
  * `codex exec --json`: the prompt goes in on stdin, which is then closed (an open stdin makes codex wait for

@@ -1,5 +1,14 @@
 import type { MiniSweAgent } from '../shared/schemas.js';
-import { clip, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
+import {
+  clip,
+  modelFailureType,
+  num,
+  type AgentBackend,
+  type AgentEvent,
+  type AgentRequest,
+  type AgentRun,
+  type LineReading,
+} from './backend.js';
 
 const TRAJECTORY = 'mini-trajectory.json';
 /** Longest task, in bytes, given on the command line (Linux caps one argument at 128 KiB); beyond it, a pointer to the file. */
@@ -35,7 +44,10 @@ class MiniRun implements AgentRun {
   constructor(req: AgentRequest<MiniSweAgent>) {
     const { settings, agent } = req;
     const model = agent.model ?? settings.model;
-    const task = Buffer.byteLength(req.prompt) > MAX_TASK_ARG ? `Your task is in the file ${req.droverEnv.DROVER_PROMPT_FILE}. Read it first.` : req.prompt;
+    const task =
+      Buffer.byteLength(req.prompt) > MAX_TASK_ARG
+        ? `Your task is in the file ${req.droverEnv.DROVER_PROMPT_FILE}. Read it first.`
+        : req.prompt;
     const argv = [
       settings.command,
       '--yolo',
@@ -116,9 +128,17 @@ class MiniRun implements AgentRun {
   verdict(end: { exitCode: number | null }) {
     const status = this.traj?.status ?? '';
     if (status === 'Submitted') return { outcome: 'done' as const };
-    if (!status) return end.exitCode === 0 ? undefined : { outcome: 'failed' as const, type: 'AgentFailed' as const, message: `mini exited with ${end.exitCode} and left no trajectory` };
+    if (!status)
+      return end.exitCode === 0
+        ? undefined
+        : { outcome: 'failed' as const, type: 'AgentFailed' as const, message: `mini exited with ${end.exitCode} and left no trajectory` };
     const limited = /LimitsExceeded|TimeExceeded/.test(status) || /limit exceeded/i.test(this.traj?.detail ?? '');
-    if (limited) return { outcome: 'failed' as const, type: 'AgentFailed' as const, message: `mini-swe-agent stopped: ${status} (step or cost limit)` };
+    if (limited)
+      return {
+        outcome: 'failed' as const,
+        type: 'AgentFailed' as const,
+        message: `mini-swe-agent stopped: ${status} (step or cost limit)`,
+      };
     const detail = this.traj?.detail ?? '';
     const http = /\b(40[0-9]|429|5\d\d)\b/.exec(detail)?.[1];
     return {

@@ -1,5 +1,15 @@
 import type { OpenCodeAgent } from '../shared/schemas.js';
-import { clip, jsonLine, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
+import {
+  clip,
+  jsonLine,
+  modelFailureType,
+  num,
+  type AgentBackend,
+  type AgentEvent,
+  type AgentRequest,
+  type AgentRun,
+  type LineReading,
+} from './backend.js';
 
 /**
  * `opencode run --format json`. Without --auto (worker setting autoApprove) OpenCode rejects every permission
@@ -69,7 +79,10 @@ class OpenCodeRun implements AgentRun {
         // A step that ends for any reason but more tool calls is the run's last word.
         if (part.reason && part.reason !== 'tool-calls') {
           this.finished = true;
-          events.push({ type: 'usage', text: `${this.usageTotal.turns} steps, ${this.usageTotal.inputTokens} in / ${this.usageTotal.outputTokens} out tokens` });
+          events.push({
+            type: 'usage',
+            text: `${this.usageTotal.turns} steps, ${this.usageTotal.inputTokens} in / ${this.usageTotal.outputTokens} out tokens`,
+          });
           return { events, final: true };
         }
         break;
@@ -102,7 +115,8 @@ function toolEvent(part: Record<string, any>): AgentEvent {
   const state = part.state ?? {};
   const input = state.input ?? {};
   if (state.status === 'error') return { type: 'error', text: clip(`${tool} failed: ${state.error ?? ''}`) };
-  if (['write', 'edit', 'patch', 'multiedit'].includes(tool)) return { type: 'file_change', text: `${tool} ${input.filePath ?? state.title ?? ''}` };
+  if (['write', 'edit', 'patch', 'multiedit'].includes(tool))
+    return { type: 'file_change', text: `${tool} ${input.filePath ?? state.title ?? ''}` };
   if (tool === 'bash') return { type: 'command', text: clip(`$ ${input.command ?? ''}`) };
   return { type: 'tool_use', text: clip(`${tool} ${state.title ?? JSON.stringify(input)}`) };
 }

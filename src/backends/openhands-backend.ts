@@ -1,5 +1,15 @@
 import type { OpenHandsAgent } from '../shared/schemas.js';
-import { clip, jsonLine, modelFailureType, num, type AgentBackend, type AgentEvent, type AgentRequest, type AgentRun, type LineReading } from './backend.js';
+import {
+  clip,
+  jsonLine,
+  modelFailureType,
+  num,
+  type AgentBackend,
+  type AgentEvent,
+  type AgentRequest,
+  type AgentRun,
+  type LineReading,
+} from './backend.js';
 
 /**
  * OpenHands through its SDK: Drover's driver (agents/openhands, in the agent image as `drover-openhands`)
@@ -21,7 +31,9 @@ class OpenHandsRun implements AgentRun {
   /** The SDK's metrics are the persisted conversation's running total. */
   readonly usageScope = 'session' as const;
   private session: string | undefined;
-  private total: { inputTokens: number; outputTokens: number; cachedInputTokens: number; costUsd: number | null; turns: number } | undefined;
+  private total:
+    | { inputTokens: number; outputTokens: number; cachedInputTokens: number; costUsd: number | null; turns: number }
+    | undefined;
   private failure: { status: number | null; error: string } | undefined;
   private done = false;
 
@@ -73,7 +85,12 @@ class OpenHandsRun implements AgentRun {
           turns: num(u.turns),
         };
         this.done = true;
-        return { events: [{ type: 'usage', text: `${this.total.turns} turns, ${this.total.inputTokens} in / ${this.total.outputTokens} out tokens` }], final: true };
+        return {
+          events: [
+            { type: 'usage', text: `${this.total.turns} turns, ${this.total.inputTokens} in / ${this.total.outputTokens} out tokens` },
+          ],
+          final: true,
+        };
       }
       case 'failed':
         this.failure = { status: typeof msg.status === 'number' ? msg.status : null, error: String(msg.error ?? 'failed') };
@@ -97,7 +114,8 @@ class OpenHandsRun implements AgentRun {
 
 function actionEvent(tool: string, summary: string): AgentEvent {
   if (tool === 'terminal') return { type: 'command', text: clip(`$ ${summary}`) };
-  if (tool === 'file_editor' && /^(create|str_replace|insert|undo_edit) /.test(summary)) return { type: 'file_change', text: clip(summary) };
+  if (tool === 'file_editor' && /^(create|str_replace|insert|undo_edit) /.test(summary))
+    return { type: 'file_change', text: clip(summary) };
   if (tool === 'finish') return { type: 'message', text: clip(summary || 'finished') };
   return { type: 'tool_use', text: clip(`${tool} ${summary}`) };
 }

@@ -57,7 +57,8 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
     spec.agent = agent;
   }
   if (f.runtime !== undefined || f.image !== undefined || f.runtimeEnv?.length) {
-    const kind = f.runtime ?? (spec.runtime as { kind?: string } | undefined)?.kind ?? (f.image || f.runtimeEnv?.length ? 'docker' : 'host');
+    const kind =
+      f.runtime ?? (spec.runtime as { kind?: string } | undefined)?.kind ?? (f.image || f.runtimeEnv?.length ? 'docker' : 'host');
     const runtime: Record<string, unknown> = { ...((spec.runtime as object) ?? {}), kind };
     if (f.image !== undefined) runtime.image = f.image;
     if (f.runtimeEnv?.length) runtime.env = [...((runtime.env as string[]) ?? []), ...f.runtimeEnv];
@@ -76,7 +77,8 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
   if (f.timeout) timeouts.agentHard = f.timeout;
   if (f.answerTimeout) timeouts.humanAnswer = f.answerTimeout;
   if (Object.keys(timeouts).length) spec.timeouts = timeouts;
-  if (spec.agent === undefined) throw new AppError('InvalidInput', 'invalid job: agent: required (use --agent command --agent-command "...")');
+  if (spec.agent === undefined)
+    throw new AppError('InvalidInput', 'invalid job: agent: required (use --agent command --agent-command "...")');
   return spec as unknown as JobSpecInput;
 }
 

@@ -24,7 +24,20 @@ const program = new Command('drover')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const register of [registerDev, registerDemo, registerWorker, registerSubmit, registerStatus, registerAnswer, registerCancel, registerList, registerLogs, registerResult, registerImage, registerCache]) {
+for (const register of [
+  registerDev,
+  registerDemo,
+  registerWorker,
+  registerSubmit,
+  registerStatus,
+  registerAnswer,
+  registerCancel,
+  registerList,
+  registerLogs,
+  registerResult,
+  registerImage,
+  registerCache,
+]) {
   register(program);
 }
 

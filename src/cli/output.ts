@@ -24,7 +24,10 @@ export function renderReport(r: JobReport): string {
     ['worker', s?.worker],
     ['waiting for', s?.waitingFor ?? undefined],
     ['session', s?.agentSession ?? undefined],
-    ['activity', r.activity ? `${r.activity.type} (attempt ${r.activity.attempt})${r.activity.progress ? `: ${r.activity.progress}` : ''}` : undefined],
+    [
+      'activity',
+      r.activity ? `${r.activity.type} (attempt ${r.activity.attempt})${r.activity.progress ? `: ${r.activity.progress}` : ''}` : undefined,
+    ],
     ['last error', r.activity?.lastFailure],
     ['note', r.note],
     ['failure', r.failure ? `${r.failure.type}: ${r.failure.message}` : undefined],
@@ -50,10 +53,17 @@ export function renderResult(res: JobResult): string {
       ['revisions', res.revisions],
       ['attempts', res.attempts],
       ['session', res.agentSession ?? undefined],
-      ['usage', res.usage ? `${res.usage.turns} turns, ${res.usage.inputTokens} in / ${res.usage.outputTokens} out tokens${res.usage.costUsd === null ? '' : `, $${res.usage.costUsd.toFixed(4)}`}` : undefined],
+      [
+        'usage',
+        res.usage
+          ? `${res.usage.turns} turns, ${res.usage.inputTokens} in / ${res.usage.outputTokens} out tokens${res.usage.costUsd === null ? '' : `, $${res.usage.costUsd.toFixed(4)}`}`
+          : undefined,
+      ],
       ['failure', res.failure ? `${res.failure.type}: ${res.failure.message}` : undefined],
     ]),
-    ...(res.setup?.length ? ['setup', ...res.setup.map((c) => `  ${c.name} ${c.passed ? 'passed' : 'FAILED'} (${(c.durationMs / 1000).toFixed(1)}s)`)] : []),
+    ...(res.setup?.length
+      ? ['setup', ...res.setup.map((c) => `  ${c.name} ${c.passed ? 'passed' : 'FAILED'} (${(c.durationMs / 1000).toFixed(1)}s)`)]
+      : []),
     ...(files.length ? ['files', ...files] : []),
     ...(rounds.length ? ['validation', ...rounds] : []),
     ...(res.questions.length ? ['questions', ...res.questions.map((q) => `  Q: ${q.question}\n  A: ${q.answer}`)] : []),

@@ -12,7 +12,10 @@ export function readEnvFiles(paths: readonly string[]): Record<string, string> {
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new AppError('ConfigInvalid', `env file ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new AppError(
+        'ConfigInvalid',
+        `env file ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     text.split(/\r?\n/).forEach((raw, i) => {
       const line = raw.trim();

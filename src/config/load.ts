@@ -38,7 +38,10 @@ function fromEnv(env: NodeJS.ProcessEnv): DroverConfigInput {
   if (env.DROVER_DATA_DIR) out.dataDir = env.DROVER_DATA_DIR;
   if (env.DROVER_WORKER_ID) out.workerId = env.DROVER_WORKER_ID;
   const worker: Record<string, unknown> = {};
-  if (env.DROVER_BACKENDS) worker.backends = env.DROVER_BACKENDS.split(',').map((b) => b.trim()).filter(Boolean);
+  if (env.DROVER_BACKENDS)
+    worker.backends = env.DROVER_BACKENDS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
   if (env.DROVER_RUNTIME) worker.runtime = env.DROVER_RUNTIME;
   if (env.DROVER_DOCKER) worker.docker = !/^(0|false|no|off)$/i.test(env.DROVER_DOCKER);
   if (Object.keys(worker).length) out.worker = worker;

@@ -29,7 +29,10 @@ export const policyFrom = (config: Pick<DroverConfig, 'repos' | 'git' | 'docker'
 export function checkRepoAllowed(repo: string, policy: JobPolicy): void {
   const transport = repoTransport(repo);
   if (transport !== 'file' && !policy.protocols.includes(transport)) {
-    throw new AppError('RepoNotAllowed', `repository ${repo}: protocol ${transport} is not enabled (git.protocols: ${policy.protocols.join(', ') || 'none'})`);
+    throw new AppError(
+      'RepoNotAllowed',
+      `repository ${repo}: protocol ${transport} is not enabled (git.protocols: ${policy.protocols.join(', ') || 'none'})`,
+    );
   }
   if (policy.reposAllow && !matchesAny(canonicalRepo(repo), policy.reposAllow)) {
     throw new AppError('RepoNotAllowed', `repository ${repo} is not in repos.allow`);
@@ -46,7 +49,10 @@ export const repoConfigTrusted = (repo: string, policy: JobPolicy): boolean => m
 export function checkRuntimeEnv(names: readonly string[], policy: JobPolicy): void {
   const refused = names.filter((n) => !matchesAny(n, policy.envAllow));
   if (refused.length > 0) {
-    throw new AppError('EnvNotAllowed', `runtime.env ${refused.join(', ')}: not in docker.envAllow, so no worker passes ${refused.length > 1 ? 'them' : 'it'} into a container`);
+    throw new AppError(
+      'EnvNotAllowed',
+      `runtime.env ${refused.join(', ')}: not in docker.envAllow, so no worker passes ${refused.length > 1 ? 'them' : 'it'} into a container`,
+    );
   }
 }
 

@@ -39,20 +39,24 @@ export const MiniSweAgentSettings = z
   .object({
     ...backendBase('mini'),
     /** Where `mini` is looked for when command is the default and it is not on PATH: Drover's own venv. */
-    install: z.boolean().default(true).describe("install mini-swe-agent into Drover's cache when worker.backends names it and it is missing"),
+    install: z
+      .boolean()
+      .default(true)
+      .describe("install mini-swe-agent into Drover's cache when worker.backends names it and it is missing"),
   })
   .strict();
 export const OpenHandsSettings = z.object({ ...backendBase('drover-openhands') }).strict();
-export const CommandSettings = z
-  .object({ idleTimeout: z.string().default('5m'), afterResultGrace: z.string().default('5s') })
-  .strict();
+export const CommandSettings = z.object({ idleTimeout: z.string().default('5m'), afterResultGrace: z.string().default('5s') }).strict();
 
 export const DockerConfig = z
   .object({
     image: z.string().min(1).optional().describe('default image (default: the one `drover image build` makes)'),
     poolSize: z.number().int().min(0).max(64).default(2).describe('warm containers kept per image; 0 creates one per job'),
     network: z.string().min(1).default('none').describe('Docker network of agent containers: none, host or a network name'),
-    memory: z.string().regex(/^\d+[kmg]?$/i).default('4g'),
+    memory: z
+      .string()
+      .regex(/^\d+[kmg]?$/i)
+      .default('4g'),
     cpus: z.number().positive().max(256).default(2),
     pids: z.number().int().min(16).max(1_000_000).default(1024),
     setup: z.array(z.string().min(1)).default([]).describe('commands run in every new container before it takes a job (warm-up hooks)'),
@@ -60,7 +64,7 @@ export const DockerConfig = z
     envAllow: z
       .array(z.string().regex(/^[A-Za-z_*?][A-Za-z0-9_*?]*$/, 'must be a variable name or a glob such as ANTHROPIC_*'))
       .default([])
-      .describe("variables a job may pass into its container with runtime.env (names or globs); none by default"),
+      .describe('variables a job may pass into its container with runtime.env (names or globs); none by default'),
   })
   .strict();
 export type DockerConfig = z.infer<typeof DockerConfig>;
@@ -143,19 +147,27 @@ export const DroverConfig = z
         allow: z
           .array(z.string().min(1))
           .optional()
-          .describe('globs of repository URLs and local paths jobs may name (default: any); * stays within a path segment, ** crosses them'),
+          .describe(
+            'globs of repository URLs and local paths jobs may name (default: any); * stays within a path segment, ** crosses them',
+          ),
         trustConfig: z
           .array(z.string().min(1))
           .default([])
-          .describe("globs of repositories whose .drover.yml setup, validate and teardown may run on the host runtime, with the worker's environment (in a container they always may); none by default"),
+          .describe(
+            "globs of repositories whose .drover.yml setup, validate and teardown may run on the host runtime, with the worker's environment (in a container they always may); none by default",
+          ),
       })
       .strict()
       .default({ trustConfig: [] }),
     agents: AgentsConfig.default(AgentsConfig.parse({})),
-    defaults: JobDefaults.default({}).describe("setup, validate, teardown and cache for jobs whose job and repository name none"),
+    defaults: JobDefaults.default({}).describe('setup, validate, teardown and cache for jobs whose job and repository name none'),
     cache: z
       .object({
-        maxSize: z.string().regex(/^\d+(\.\d+)?[kmgt]?$/i, 'must be a size such as 500m or 10g').default('10g').describe('dependency caches kept, oldest used evicted first'),
+        maxSize: z
+          .string()
+          .regex(/^\d+(\.\d+)?[kmgt]?$/i, 'must be a size such as 500m or 10g')
+          .default('10g')
+          .describe('dependency caches kept, oldest used evicted first'),
       })
       .strict()
       .default({ maxSize: '10g' }),

@@ -70,7 +70,14 @@ const TRUSTED_ENV = {
   allowUnsafeExec: true,
 } as const;
 /** Settings no repository can undo: the command line outranks every config file. */
-const HARDENED = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'submodule.recurse=false', 'gc.auto=0', 'maintenance.auto=false', 'protocol.allow=never'];
+const HARDENED = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'submodule.recurse=false',
+  'gc.auto=0',
+  'maintenance.auto=false',
+  'protocol.allow=never',
+];
 const GITLINK = '160000';
 /** In a job's git directory: the tree the worktree had after setup. */
 const SETUP_TREE = 'drover-setup-tree';
@@ -104,7 +111,13 @@ export function createGit(opts: GitOptions) {
     const config = [...HARDENED, ...protocols];
     const env = gitEnv(id, call.tag);
     try {
-      if (run.step === 'local') return await runPlumbing([...config.flatMap((c) => ['-c', c]), ...explicit, ...args], { cwd, env, signal, ...(opts.spawner ? { spawner: opts.spawner } : {}) });
+      if (run.step === 'local')
+        return await runPlumbing([...config.flatMap((c) => ['-c', c]), ...explicit, ...args], {
+          cwd,
+          env,
+          signal,
+          ...(opts.spawner ? { spawner: opts.spawner } : {}),
+        });
       const g = simpleGit({
         baseDir: cwd,
         binary: 'git',
@@ -112,7 +125,13 @@ export function createGit(opts: GitOptions) {
         abort: signal,
         config,
         allowEnvironment: [...WORKER_GIT_ENV, 'GIT_TERMINAL_PROMPT', 'GIT_SSH_COMMAND'],
-        unsafe: { ...TRUSTED_ENV, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeProtocolOverride: true, allowUnsafeConfigPaths: true },
+        unsafe: {
+          ...TRUSTED_ENV,
+          allowUnsafeHooksPath: true,
+          allowUnsafeFsMonitor: true,
+          allowUnsafeProtocolOverride: true,
+          allowUnsafeConfigPaths: true,
+        },
       }).env(env);
       return await g.raw([...explicit, ...args]);
     } catch (err) {
@@ -125,7 +144,10 @@ export function createGit(opts: GitOptions) {
       await killTaggedProcesses(CALL_ENV, id, 500);
       if (call.signal?.aborted) throw new GitCancelled();
       const command = args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? 'command';
-      throw new AppError('GitFailed', `git ${command} timed out after ${Math.round(timeoutMs / 1000)}s (git.timeouts.${run.step}); is the remote answering?`);
+      throw new AppError(
+        'GitFailed',
+        `git ${command} timed out after ${Math.round(timeoutMs / 1000)}s (git.timeouts.${run.step}); is the remote answering?`,
+      );
     }
   }
 
@@ -139,11 +161,22 @@ export function createGit(opts: GitOptions) {
      */
     async syncMirror(repo: string, mirror: string, exists: boolean, local: boolean, call: GitCall): Promise<void> {
       const fetch = (dir: string, step: GitStep) =>
-        git({ step, gitdir: dir, cwd: dir, local }, [
-          // --verbose: a fetch that prints nothing costs simple-git's 50 ms wait, inside the mirror's lock.
-          'fetch', '--verbose', '--prune', '--no-write-fetch-head', '--', repo,
-          '+HEAD:refs/drover/origin-head', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*',
-        ], call);
+        git(
+          { step, gitdir: dir, cwd: dir, local },
+          [
+            // --verbose: a fetch that prints nothing costs simple-git's 50 ms wait, inside the mirror's lock.
+            'fetch',
+            '--verbose',
+            '--prune',
+            '--no-write-fetch-head',
+            '--',
+            repo,
+            '+HEAD:refs/drover/origin-head',
+            '+refs/heads/*:refs/remotes/origin/*',
+            '+refs/tags/*:refs/tags/*',
+          ],
+          call,
+        );
       if (exists) {
         await fetch(mirror, 'fetch').catch((err) => {
           throw failed(`fetch ${repo}`, err);
@@ -158,7 +191,11 @@ export function createGit(opts: GitOptions) {
         await rename(staging, mirror);
       } catch (err) {
         await rm(staging, { recursive: true, force: true });
-        if (/does not appear to be a git repository|not found|does not exist|Could not read from remote|couldn't find remote ref HEAD/i.test(String((err as Error)?.message))) {
+        if (
+          /does not appear to be a git repository|not found|does not exist|Could not read from remote|couldn't find remote ref HEAD/i.test(
+            String((err as Error)?.message),
+          )
+        ) {
           throw new AppError('RepoNotFound', `cannot clone ${repo}: ${lastLine(err)}`, { cause: err });
         }
         throw failed(`clone ${repo}`, err);
@@ -168,7 +205,8 @@ export function createGit(opts: GitOptions) {
     /** Resolves a base ref the way a user means it: origin's HEAD, an origin branch, a tag, or a commit. */
     async resolveBase(mirror: string, base: string, call: GitCall): Promise<string> {
       // A bare commit id is the last reading; a plain name must be an origin branch or a tag.
-      const named = base === 'HEAD' ? ['refs/drover/origin-head'] : [`refs/remotes/origin/${base.replace(/^origin\//, '')}`, `refs/tags/${base}`];
+      const named =
+        base === 'HEAD' ? ['refs/drover/origin-head'] : [`refs/remotes/origin/${base.replace(/^origin\//, '')}`, `refs/tags/${base}`];
       const candidates = /^[0-9a-f]{7,40}$/i.test(base) ? [...named, base] : named;
       for (const ref of candidates) {
         const sha = await revParse(mirror, `${ref}^{commit}`, call);
@@ -186,7 +224,10 @@ export function createGit(opts: GitOptions) {
      * The job's git directory (objects from the mirror through alternates, the branch at `sha`, an exclude
      * list) and a checkout of `sha` into the worktree.
      */
-    async createJobRepo(req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[] }, call: GitCall): Promise<void> {
+    async createJobRepo(
+      req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[] },
+      call: GitCall,
+    ): Promise<void> {
       writeGitDir(req.repo.gitdir, { mirror: req.mirror, branch: req.branch, sha: req.sha, exclude: req.exclude, bare: false });
       mkdirSync(req.repo.worktree, { recursive: true });
       await git({ step: 'local', repo: req.repo }, ['read-tree', '-u', '--reset', req.sha], call).catch((err) => {
@@ -211,7 +252,10 @@ export function createGit(opts: GitOptions) {
      * What createJobRepo makes, from a spare checkout of `spareSha` moved into place (a rename) and brought
      * to `sha` by a two-way read-tree, which writes only the files that differ.
      */
-    async adoptSpare(req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[]; spareDir: string; spareSha: string }, call: GitCall): Promise<void> {
+    async adoptSpare(
+      req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[]; spareDir: string; spareSha: string },
+      call: GitCall,
+    ): Promise<void> {
       const spare = spareRepo(req.spareDir);
       writeGitDir(req.repo.gitdir, { mirror: req.mirror, branch: req.branch, sha: req.sha, exclude: req.exclude, bare: false });
       await rename(join(spare.gitdir, 'index'), join(req.repo.gitdir, 'index'));
@@ -220,8 +264,13 @@ export function createGit(opts: GitOptions) {
       if (req.spareSha === req.sha) return;
       // A two-way read-tree leaves files it need not rewrite as they are: had .gitattributes changed (line
       // endings, ident), those would differ from a fresh checkout.
-      const attributes = await git({ step: 'local', gitdir: req.repo.gitdir }, ['diff', '--name-only', '--no-renames', req.spareSha, req.sha, '--', ':(glob)**/.gitattributes'], call);
-      if (attributes) throw new AppError('GitFailed', `.gitattributes changed between ${req.spareSha.slice(0, 12)} and ${req.sha.slice(0, 12)}`);
+      const attributes = await git(
+        { step: 'local', gitdir: req.repo.gitdir },
+        ['diff', '--name-only', '--no-renames', req.spareSha, req.sha, '--', ':(glob)**/.gitattributes'],
+        call,
+      );
+      if (attributes)
+        throw new AppError('GitFailed', `.gitattributes changed between ${req.spareSha.slice(0, 12)} and ${req.sha.slice(0, 12)}`);
       await git({ step: 'local', repo: req.repo }, ['read-tree', '-u', '-m', req.spareSha, req.sha], call).catch((err) => {
         throw failed(`check out ${req.sha}`, err);
       });
@@ -245,7 +294,11 @@ export function createGit(opts: GitOptions) {
      */
     async treeEntries(gitdir: string, sha: string, paths: string[], call: GitCall): Promise<Map<string, TreeEntry>> {
       if (paths.length === 0) return new Map();
-      const out = await git({ step: 'local', gitdir }, ['--literal-pathspecs', 'ls-tree', '-z', '--long', '--full-tree', sha, '--', ...paths], call);
+      const out = await git(
+        { step: 'local', gitdir },
+        ['--literal-pathspecs', 'ls-tree', '-z', '--long', '--full-tree', sha, '--', ...paths],
+        call,
+      );
       const entries = new Map<string, TreeEntry>();
       for (const record of out.split('\0').filter(Boolean)) {
         const m = /^(\d{6}) (\w+) ([0-9a-f]+) +(-|\d+)\t(.*)$/s.exec(record);
@@ -288,7 +341,10 @@ export function createGit(opts: GitOptions) {
      * Commits the worktree on the job branch with `base` as the one parent, whatever the agent did with git.
      * Idempotent: a retry after the commit was made returns it. Returns null when nothing changed.
      */
-    async commitJob(req: { repo: JobRepo; branch: string; base: string; message: string; trailers: Record<string, string> }, call: GitCall): Promise<string | null> {
+    async commitJob(
+      req: { repo: JobRepo; branch: string; base: string; message: string; trailers: Record<string, string> },
+      call: GitCall,
+    ): Promise<string | null> {
       const run: Run = { step: 'local', repo: req.repo };
       const ref = `refs/heads/${req.branch}`;
       const current = await revParse(req.repo.gitdir, ref, call);
@@ -297,7 +353,9 @@ export function createGit(opts: GitOptions) {
         await stageAll(req.repo, req.base, call);
         const tree = await git(run, ['write-tree'], call);
         if (tree === (await git(run, ['rev-parse', `${req.base}^{tree}`], call))) return null;
-        const trailers = Object.entries(req.trailers).map(([k, v]) => `${k}: ${v}`).join('\n');
+        const trailers = Object.entries(req.trailers)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\n');
         const identity = await identityArgs(req.repo.gitdir, call);
         const sha = await git(run, [...identity, 'commit-tree', tree, '-p', req.base, '-m', req.message.trim(), '-m', trailers], call);
         await git(run, ['update-ref', '-m', 'drover commit', ref, sha, current ?? ''], call);
@@ -311,20 +369,35 @@ export function createGit(opts: GitOptions) {
      * Pushes exactly `sha` to the origin's job branch, with a lease: the branch must be where the mirror last
      * saw it (or absent). Pushing a sha the origin already has there is a no-op, so a retry succeeds.
      */
-    async pushCommit(req: { gitdir: string; url: string; local: boolean; branch: string; sha: string; expected: string | null }, call: GitCall): Promise<void> {
+    async pushCommit(
+      req: { gitdir: string; url: string; local: boolean; branch: string; sha: string; expected: string | null },
+      call: GitCall,
+    ): Promise<void> {
       const ref = `refs/heads/${req.branch}`;
       try {
-        await git({ step: 'push', gitdir: req.gitdir, local: req.local }, ['push', '--porcelain', `--force-with-lease=${ref}:${req.expected ?? ''}`, '--', req.url, `${req.sha}:${ref}`], call);
+        await git(
+          { step: 'push', gitdir: req.gitdir, local: req.local },
+          ['push', '--porcelain', `--force-with-lease=${ref}:${req.expected ?? ''}`, '--', req.url, `${req.sha}:${ref}`],
+          call,
+        );
       } catch (err) {
         if (/stale info|\[rejected\]|fetch first|non-fast-forward/i.test(String((err as Error)?.message))) {
-          throw new AppError('PushRejected', `${req.branch} in the origin moved to a commit Drover did not make; not overwriting it (${lastLine(err)})`, { cause: err });
+          throw new AppError(
+            'PushRejected',
+            `${req.branch} in the origin moved to a commit Drover did not make; not overwriting it (${lastLine(err)})`,
+            { cause: err },
+          );
         }
         throw failed(`push ${req.branch}`, err);
       }
     },
 
     async changedFiles(gitdir: string, base: string, commit: string, call: GitCall): Promise<{ files: FileChange[]; truncated: number }> {
-      const out = await git({ step: 'local', gitdir }, ['diff', '--numstat', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', base, commit, '--'], call);
+      const out = await git(
+        { step: 'local', gitdir },
+        ['diff', '--numstat', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', base, commit, '--'],
+        call,
+      );
       const files = out
         .split('\0')
         .filter(Boolean)
@@ -452,7 +525,10 @@ function writeGitDir(dir: string, g: { mirror: string; branch: string; sha: stri
   for (const sub of ['objects/info', 'objects/pack', 'refs/tags', 'info', `refs/heads/${g.branch.split('/').slice(0, -1).join('/')}`]) {
     mkdirSync(join(dir, sub), { recursive: true });
   }
-  writeFileSync(join(dir, 'config'), `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = ${g.bare}\n\tlogallrefupdates = false\n`);
+  writeFileSync(
+    join(dir, 'config'),
+    `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = ${g.bare}\n\tlogallrefupdates = false\n`,
+  );
   writeFileSync(join(dir, 'HEAD'), `ref: refs/heads/${g.branch}\n`);
   writeFileSync(join(dir, 'refs', 'heads', ...g.branch.split('/')), `${g.sha}\n`);
   writeFileSync(join(dir, 'objects', 'info', 'alternates'), `${join(g.mirror, 'objects')}\n`);
@@ -485,4 +561,9 @@ export function unquotePath(text: string): Buffer {
   return Buffer.from(bytes);
 }
 
-const lastLine = (err: unknown) => String((err as Error)?.message ?? err).trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+const lastLine = (err: unknown) =>
+  String((err as Error)?.message ?? err)
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .slice(-1)[0] ?? '';

@@ -24,7 +24,11 @@ process.on('message', (msg: SpawnRequest | { kill: number }) => {
     child = spawn(command, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     // spawn throws for some bad input (a NUL in an argument): that call fails, the spawner stays.
-    return void send({ id, error: (err as Error).message, ...((err as NodeJS.ErrnoException).code ? { code: (err as NodeJS.ErrnoException).code! } : {}) });
+    return void send({
+      id,
+      error: (err as Error).message,
+      ...((err as NodeJS.ErrnoException).code ? { code: (err as NodeJS.ErrnoException).code! } : {}),
+    });
   }
   running.set(id, child);
   const out: Buffer[] = [];

@@ -14,7 +14,9 @@ export interface SpawnRequest {
   cwd: string;
   env: Record<string, string>;
 }
-export type SpawnReply = { id: number; code: number | null; stdout: Buffer | Uint8Array; stderr: Buffer | Uint8Array } | { id: number; error: string; code?: string };
+export type SpawnReply =
+  | { id: number; code: number | null; stdout: Buffer | Uint8Array; stderr: Buffer | Uint8Array }
+  | { id: number; error: string; code?: string };
 
 /** The spawner failed the call (git did not run to an exit): git's own processes may still be running. */
 export class SpawnerError extends Error {
@@ -73,7 +75,12 @@ export function createSpawner(): Spawner {
       if (!p) return;
       pending.delete(reply.id);
       if ('error' in reply) p.reject(new SpawnerError(reply.error, reply.code));
-      else p.resolve({ code: reply.code, stdout: Buffer.from(reply.stdout).toString('utf8'), stderr: Buffer.from(reply.stderr).toString('utf8') });
+      else
+        p.resolve({
+          code: reply.code,
+          stdout: Buffer.from(reply.stdout).toString('utf8'),
+          stderr: Buffer.from(reply.stderr).toString('utf8'),
+        });
     });
     // A fork that fails (EAGAIN when the user is at its process limit) or a send to a dead spawner.
     c.on('error', (err) => {
@@ -98,7 +105,11 @@ export function createSpawner(): Spawner {
       if (paths.length === 0) return;
       // Bounded like any local git step: a tree on a hung mount must not hold cleanup for ever.
       const signal = AbortSignal.timeout(REMOVE_TIMEOUT_MS);
-      const { code, stderr } = await call('rm', ['-rf', '--one-file-system', '--', ...paths], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, signal });
+      const { code, stderr } = await call('rm', ['-rf', '--one-file-system', '--', ...paths], {
+        cwd: '/',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        signal,
+      });
       if (signal.aborted) throw new Error(`rm -rf ${paths.join(' ')} did not finish within ${REMOVE_TIMEOUT_MS / 60_000} min`);
       if (code !== 0) throw new Error(`rm -rf ${paths.join(' ')}: ${stderr.trim() || `exit ${code}`}`);
     },
@@ -108,7 +119,11 @@ export function createSpawner(): Spawner {
     },
   };
 
-  function call(command: 'git' | 'rm', argv: string[], { cwd, env, signal }: { cwd: string; env: Record<string, string>; signal: AbortSignal }): Promise<GitOutput> {
+  function call(
+    command: 'git' | 'rm',
+    argv: string[],
+    { cwd, env, signal }: { cwd: string; env: Record<string, string>; signal: AbortSignal },
+  ): Promise<GitOutput> {
     if (signal.aborted) return Promise.resolve({ code: null, stdout: '', stderr: 'command aborted' });
     child ??= start();
     const c = child;
@@ -116,10 +131,12 @@ export function createSpawner(): Spawner {
     return new Promise<GitOutput>((resolve, reject) => {
       const onAbort = () => c.connected && c.send({ kill: id }, () => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
-      const done = <T>(f: (v: T) => void) => (v: T) => {
-        signal.removeEventListener('abort', onAbort);
-        f(v);
-      };
+      const done =
+        <T>(f: (v: T) => void) =>
+        (v: T) => {
+          signal.removeEventListener('abort', onAbort);
+          f(v);
+        };
       pending.set(id, { resolve: done(resolve), reject: done(reject) });
       c.channel?.ref();
       c.send({ id, command, argv, cwd, env } satisfies SpawnRequest, (err) => {

@@ -61,7 +61,7 @@ function exec(spec: ExecSpec): Promise<ExecResult> {
       clearTimeout(killTimer);
       // Whatever the agent left running in its group dies with it.
       killGroup(child.pid, 'SIGKILL');
-      splitters.forEach((s) => s.end());
+      for (const s of splitters) s.end();
       // A grandchild that left the group may still hold the pipes; let go of them.
       child.stdout.destroy();
       child.stderr.destroy();

@@ -6,8 +6,7 @@ export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buff
   return {
     push(chunk) {
       pending += chunk.toString();
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
         onLine(pending.slice(0, nl).replace(/\r$/, '').slice(0, MAX_LINE));
         pending = pending.slice(nl + 1);
       }

@@ -75,10 +75,24 @@ export const OpenHandsAgent = cliAgent('openhands');
 export type OpenHandsAgent = z.infer<typeof OpenHandsAgent>;
 
 /** Backends are a discriminated union on `kind`; new backends add a member here. */
-export const AgentSpec = z.discriminatedUnion('kind', [CommandAgent, ClaudeCodeAgent, CodexAgent, OpenCodeAgent, MiniSweAgent, OpenHandsAgent]);
+export const AgentSpec = z.discriminatedUnion('kind', [
+  CommandAgent,
+  ClaudeCodeAgent,
+  CodexAgent,
+  OpenCodeAgent,
+  MiniSweAgent,
+  OpenHandsAgent,
+]);
 export type AgentSpec = z.infer<typeof AgentSpec>;
 export type AgentKind = AgentSpec['kind'];
-export const AGENT_KINDS = ['command', 'claude-code', 'codex', 'opencode', 'mini-swe-agent', 'openhands'] as const satisfies readonly AgentKind[];
+export const AGENT_KINDS = [
+  'command',
+  'claude-code',
+  'codex',
+  'opencode',
+  'mini-swe-agent',
+  'openhands',
+] as const satisfies readonly AgentKind[];
 
 export const HostRuntime = z.object({ kind: z.literal('host') }).strict();
 export const DockerRuntime = z
@@ -86,7 +100,10 @@ export const DockerRuntime = z
     kind: z.literal('docker'),
     image: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$/, 'must be an image reference such as drover-agent:latest')
+      .regex(
+        /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$/,
+        'must be an image reference such as drover-agent:latest',
+      )
       .max(300)
       .optional()
       .describe("the container image (default: the worker's)"),
@@ -127,8 +144,14 @@ const StepOrCommand = z.union([
 ]);
 const Steps = z.array(StepOrCommand).max(20);
 
-const RelPath = z.string().superRefine(refineProblem((p) => relPathProblem(p))).transform(normalizeRelPath);
-const RelGlob = z.string().superRefine(refineProblem((p) => relPathProblem(p, { glob: true }))).transform(normalizeRelPath);
+const RelPath = z
+  .string()
+  .superRefine(refineProblem((p) => relPathProblem(p)))
+  .transform(normalizeRelPath);
+const RelGlob = z
+  .string()
+  .superRefine(refineProblem((p) => relPathProblem(p, { glob: true })))
+  .transform(normalizeRelPath);
 
 /**
  * A dependency cache: `paths` (what setup makes, such as node_modules) saved after a successful setup under
@@ -154,14 +177,12 @@ export const JobDefaults = z
   .strict();
 export type JobDefaults = z.infer<typeof JobDefaults>;
 
-export const CriticStep = z
-  .object({ command: z.string().min(1).max(10_000), timeout: Duration.default('10m') })
-  .strict();
+export const CriticStep = z.object({ command: z.string().min(1).max(10_000), timeout: Duration.default('10m') }).strict();
 export type CriticStep = z.infer<typeof CriticStep>;
 
 export const JobTimeouts = z
   .object({
-    agentIdle: Duration.optional().describe('kill the agent when it prints nothing for this long (default: the backend\'s, 5m)'),
+    agentIdle: Duration.optional().describe("kill the agent when it prints nothing for this long (default: the backend's, 5m)"),
     agentHard: Duration.default('1h').describe('kill the agent when one run takes this long'),
     heartbeat: Duration.default('30s').describe('a worker that stops heartbeating this long is presumed dead'),
     humanAnswer: Duration.default('24h').describe('how long a question waits for an answer'),
@@ -193,7 +214,12 @@ export const JobSpec = z
       .describe("ignored files copied from a local repository's working tree into the worktree (e.g. .env.local); never committed"),
     critic: CriticStep.optional(),
     maxRevisions: z.number().int().min(0).max(10).default(2),
-    commitMessage: z.string().min(1).max(5_000).refine((m) => !m.includes('\0'), 'must not contain NUL characters').optional(),
+    commitMessage: z
+      .string()
+      .min(1)
+      .max(5_000)
+      .refine((m) => !m.includes('\0'), 'must not contain NUL characters')
+      .optional(),
     maxWorkerRestarts: z.number().int().min(0).max(5).default(2),
     timeouts: JobTimeouts.default(JobTimeouts.parse({})),
   })
@@ -355,7 +381,12 @@ export const RunAgentOutput = z.object({
 });
 export type RunAgentOutput = z.infer<typeof RunAgentOutput>;
 
-export const ValidateInput = z.object({ jobId: z.string(), worktree: z.string(), steps: z.array(ValidationStep), runtime: RuntimeSpec.optional() });
+export const ValidateInput = z.object({
+  jobId: z.string(),
+  worktree: z.string(),
+  steps: z.array(ValidationStep),
+  runtime: RuntimeSpec.optional(),
+});
 export type ValidateInput = z.infer<typeof ValidateInput>;
 
 export const SetupInput = z.object({
@@ -379,7 +410,13 @@ export type SetupOutput = z.infer<typeof SetupOutput>;
 export const TeardownInput = z.object({ jobId: z.string(), worktree: z.string(), steps: z.array(Step), runtime: RuntimeSpec.optional() });
 export type TeardownInput = z.infer<typeof TeardownInput>;
 
-export const CriticInput = z.object({ jobId: z.string(), worktree: z.string(), baseCommit: z.string(), critic: CriticStep, runtime: RuntimeSpec.optional() });
+export const CriticInput = z.object({
+  jobId: z.string(),
+  worktree: z.string(),
+  baseCommit: z.string(),
+  critic: CriticStep,
+  runtime: RuntimeSpec.optional(),
+});
 export type CriticInput = z.infer<typeof CriticInput>;
 
 export const CommitInput = z.object({

@@ -75,9 +75,13 @@ async function startOnce(opts: DevServerOptions, port: number): Promise<DevServe
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) {
-      throw new AppError('ServerUnavailable', `temporal dev server exited with code ${child.exitCode}${opts.logFile ? `; see ${opts.logFile}` : ''}`, {
-        details: { exitedEarly: true },
-      });
+      throw new AppError(
+        'ServerUnavailable',
+        `temporal dev server exited with code ${child.exitCode}${opts.logFile ? `; see ${opts.logFile}` : ''}`,
+        {
+          details: { exitedEarly: true },
+        },
+      );
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });

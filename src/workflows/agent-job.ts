@@ -18,9 +18,17 @@ import { durationMs } from '../shared/duration.js';
 import { failureTypeOf } from '../shared/errors.js';
 import { backendQueueFor, branchFor, dockerQueueFor, repoSlug } from '../shared/ids.js';
 import { answerText } from '../shared/answer.js';
-import { type JobInput, type JobPhase, type JobResult, type ValidationCheck, type ValidationRound, type Workspace } from '../shared/schemas.js';
+import type { JobInput, JobPhase, JobResult, ValidationCheck, ValidationRound, Workspace } from '../shared/schemas.js';
 import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
-import { agentOptions, criticOptions, hostActivities, inputActivities, setupOptions, sharedActivities, validationOptions } from './activity-proxies.js';
+import {
+  agentOptions,
+  criticOptions,
+  hostActivities,
+  inputActivities,
+  setupOptions,
+  sharedActivities,
+  validationOptions,
+} from './activity-proxies.js';
 import { jobPlan, type JobPlan } from '../shared/job-plan.js';
 import { answerSignal, statusQuery } from './definitions.js';
 import { JobState, type JobStyle } from './job-state.js';
@@ -108,7 +116,11 @@ async function parseByActivity(raw: unknown): Promise<JobInput> {
     if (isCancellation(err)) throw err;
     let root = err as Error | undefined;
     while (root?.cause instanceof Error) root = root.cause;
-    throw ApplicationFailure.create({ type: failureTypeOf(err) ?? 'Unexpected', message: root?.message ?? String(err), nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: failureTypeOf(err) ?? 'Unexpected',
+      message: root?.message ?? String(err),
+      nonRetryable: true,
+    });
   }
 }
 
@@ -252,7 +264,12 @@ async function setUp(job: JobInput, state: JobState, ws: Workspace, plan: JobPla
 async function tearDown(job: JobInput, ws: Workspace, plan: JobPlan): Promise<void> {
   if (plan.teardown.length === 0) return;
   try {
-    await hostActivities(job, ws.hostQueue, `teardown (${plan.teardown.map((s) => s.name).join(', ')})`, validationOptions(plan.teardown)).runTeardown({
+    await hostActivities(
+      job,
+      ws.hostQueue,
+      `teardown (${plan.teardown.map((s) => s.name).join(', ')})`,
+      validationOptions(plan.teardown),
+    ).runTeardown({
       jobId: job.id,
       worktree: ws.worktree,
       steps: plan.teardown,
@@ -386,11 +403,7 @@ function result(
 }
 
 function workerGone(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof TimeoutFailure &&
-    err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
-  );
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
 }
 
 /** The worker holding the worktree is gone, or it lost the worktree: only a fresh start can help. */
@@ -403,7 +416,9 @@ function setupFailure(step: ValidationCheck): string {
 }
 
 function validationFeedback(failed: ValidationRound['checks']): string {
-  const parts = failed.map((c) => `### ${c.name} failed (exit ${c.exitCode ?? 'none'}${c.timedOut ? ', timed out' : ''})\n\n${c.outputTail}`);
+  const parts = failed.map(
+    (c) => `### ${c.name} failed (exit ${c.exitCode ?? 'none'}${c.timedOut ? ', timed out' : ''})\n\n${c.outputTail}`,
+  );
   const text = `The validation steps failed. Fix the problems below.\n\n${parts.join('\n\n')}`;
   return text.length > FEEDBACK_LIMIT ? text.slice(text.length - FEEDBACK_LIMIT) : text;
 }

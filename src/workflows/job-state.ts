@@ -99,8 +99,14 @@ export class JobState {
     if (this.worker) lines.push(`**Worker:** ${this.worker}`);
     if (this.waitingFor && this.phase === 'preparing') lines.push(`**Waiting for:** ${this.waitingFor}`);
     if (this.pendingQuestion) {
-      lines.push('', '### Waiting for an answer', '', this.pendingQuestion, '',
-        'Answer with `drover answer <job> "<text>"` or signal `answer` with `{"text": "..."}`.');
+      lines.push(
+        '',
+        '### Waiting for an answer',
+        '',
+        this.pendingQuestion,
+        '',
+        'Answer with `drover answer <job> "<text>"` or signal `answer` with `{"text": "..."}`.',
+      );
     }
     return lines.join('\n');
   }

@@ -49,7 +49,16 @@ describe('ask and answer', () => {
 
     const temporal = await ensureTemporalCli();
     const signal = await run(temporal, [
-      'workflow', 'signal', '--address', ctx.server.address, '--workflow-id', jobId, '--name', 'answer', '--input', '{"text": "Ahoy there"}',
+      'workflow',
+      'signal',
+      '--address',
+      ctx.server.address,
+      '--workflow-id',
+      jobId,
+      '--name',
+      'answer',
+      '--input',
+      '{"text": "Ahoy there"}',
     ]);
     assert.equal(signal.code, 0, signal.stderr);
 

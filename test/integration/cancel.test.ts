@@ -37,7 +37,7 @@ wait`);
     const killMs = Date.now() - cancelled;
     const afterRequestMs = Date.now() - requested;
 
-    await waitFor('the workflow to close', async () => ((await ctx.env.client.status(jobId)).execution !== 'RUNNING') || undefined, 30_000);
+    await waitFor('the workflow to close', async () => (await ctx.env.client.status(jobId)).execution !== 'RUNNING' || undefined, 30_000);
     const report = await ctx.env.client.status(jobId);
     assert.equal(report.execution, 'CANCELLED');
     assert.equal(report.phase, 'cancelled');

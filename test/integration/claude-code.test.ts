@@ -10,7 +10,19 @@ import { after, before, describe, it } from 'node:test';
 import { dataPaths } from '../../src/config/paths.js';
 import type { JobSpecInput } from '../../src/shared/schemas.js';
 import { agentWorkerEnv } from '../support/agent-env.js';
-import { drover, git, historyText, makeRepo, REPO_ROOT, startTestEnv, startTestServer, tempDir, waitFor, type TestEnv, type TestServer } from '../support/harness.js';
+import {
+  drover,
+  git,
+  historyText,
+  makeRepo,
+  REPO_ROOT,
+  startTestEnv,
+  startTestServer,
+  tempDir,
+  waitFor,
+  type TestEnv,
+  type TestServer,
+} from '../support/harness.js';
 import { requestText, startModelServer, type ModelServer, type RecordedRequest } from '../support/model-server.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -92,7 +104,9 @@ describe('claude-code backend (real CLI)', () => {
     model.script([
       { ask: { question, options: ['Hello', 'Howdy'] } },
       // The scripted model writes whatever answer the tool result carries.
-      (req: RecordedRequest) => ({ write: { path: 'greeting.txt', content: `${/=\\?"([^"\\]+)\\?"/.exec(lastToolResult(req))?.[1] ?? 'no answer seen'}\n` } }),
+      (req: RecordedRequest) => ({
+        write: { path: 'greeting.txt', content: `${/=\\?"([^"\\]+)\\?"/.exec(lastToolResult(req))?.[1] ?? 'no answer seen'}\n` },
+      }),
       { say: 'Done.' },
     ]);
     const repo = makeRepo();
@@ -146,7 +160,10 @@ describe('claude-code backend (real CLI)', () => {
     chmodSync(wrapper, 0o755);
     const hanging = await startTestEnv(
       server.address,
-      { worker: { backends: ['claude-code'] }, agents: { 'claude-code': { command: wrapper, model: 'claude-sonnet-4-5', afterResultGrace: '2s' } } },
+      {
+        worker: { backends: ['claude-code'] },
+        agents: { 'claude-code': { command: wrapper, model: 'claude-sonnet-4-5', afterResultGrace: '2s' } },
+      },
       agentWorkerEnv(model, apiKey),
     );
     try {

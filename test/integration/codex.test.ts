@@ -37,7 +37,9 @@ describe('codex backend (real CLI)', () => {
     s.model.script([
       { run: `printf '{"question": "Which greeting?"}' > .drover/question.json` },
       { say: 'I asked.' },
-      (req) => ({ write: { path: 'greeting.txt', content: `${/is:\\n\\n([^"\\\\]+)/.exec(requestText(req))?.[1] ?? 'no answer seen'}\n` } }),
+      (req) => ({
+        write: { path: 'greeting.txt', content: `${/is:\\n\\n([^"\\\\]+)/.exec(requestText(req))?.[1] ?? 'no answer seen'}\n` },
+      }),
       { say: 'Done.' },
     ]);
     const repo = makeRepo();

@@ -31,7 +31,10 @@ describe('eight jobs at once on one repository', () => {
     const paths = dataPaths(ctx.env.config.dataDir);
     const fetches = new Map<number, FetchRun>();
     for (const { jobId } of jobs) {
-      const lines = readFileSync(paths.jobLog(jobId), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogLine);
+      const lines = readFileSync(paths.jobLog(jobId), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as LogLine);
       const asked = Date.parse(lines.find((l) => l.text.startsWith('preparing worktree'))!.ts);
       const fetched = lines.filter((l) => l.fetch).map((l) => l.fetch!);
       assert.equal(fetched.length, 1, `${jobId} logs one fetch`);
@@ -46,7 +49,13 @@ describe('eight jobs at once on one repository', () => {
     for (let k = 1; k < spans.length; k++) {
       assert.ok(spans[k]!.startedAt >= spans[k - 1]!.endedAt, `fetch ${spans[k]!.id} began while fetch ${spans[k - 1]!.id} ran`);
     }
-    assert.equal([...fetches.values()].reduce((n, f) => n + f.sharedBy, 0), 8, 'every job is counted in the fetch it shared');
-    process.stdout.write(`8 jobs, ${spans.length} fetch(es): ${spans.map((f) => `${f.sharedBy} job(s) ${f.endedAt - f.startedAt} ms`).join(', ')}\n`);
+    assert.equal(
+      [...fetches.values()].reduce((n, f) => n + f.sharedBy, 0),
+      8,
+      'every job is counted in the fetch it shared',
+    );
+    process.stdout.write(
+      `8 jobs, ${spans.length} fetch(es): ${spans.map((f) => `${f.sharedBy} job(s) ${f.endedAt - f.startedAt} ms`).join(', ')}\n`,
+    );
   });
 });

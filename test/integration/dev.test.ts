@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, it, after } from 'node:test';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { drover, git, makeRepo, REPO_ROOT, tempDir, testConfig } from '../support/harness.js';
+import { drover, git, makeRepo, REPO_ROOT, testConfig } from '../support/harness.js';
 
 /** `drover dev` as a user runs it; resolves with the process and its banner once it is ready. */
 function startDev(env: Record<string, string>, port: number, uiPort: number): Promise<{ child: ChildProcess; banner: string }> {
@@ -28,7 +28,9 @@ const stop = (child: ChildProcess) =>
 
 describe('drover dev', () => {
   const children: ChildProcess[] = [];
-  after(() => children.forEach((c) => c.kill('SIGKILL')));
+  after(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
 
   it('runs server, UI and worker in one command, and keeps jobs across a restart', async () => {
     const [port, uiPort] = [await freePort(), await freePort()];
@@ -42,7 +44,21 @@ describe('drover dev', () => {
     assert.equal(ui.status, 200);
 
     const repo = makeRepo();
-    const submitted = await drover(config, ['submit', '--repo', repo, '--prompt', 'Add a file', '--agent', 'command', '--agent-command', 'echo hi > hi.txt', '--validate', 'test -f hi.txt', '--wait', '--json']);
+    const submitted = await drover(config, [
+      'submit',
+      '--repo',
+      repo,
+      '--prompt',
+      'Add a file',
+      '--agent',
+      'command',
+      '--agent-command',
+      'echo hi > hi.txt',
+      '--validate',
+      'test -f hi.txt',
+      '--wait',
+      '--json',
+    ]);
     assert.equal(submitted.code, 0, submitted.stderr);
     const report = JSON.parse(submitted.stdout);
     assert.equal(report.result.status, 'succeeded');
@@ -55,12 +71,30 @@ describe('drover dev', () => {
     const listed = await drover(config, ['list', '--json']);
     assert.equal(listed.code, 0, listed.stderr);
     const jobs = JSON.parse(listed.stdout) as { jobId: string; phase: string }[];
-    assert.deepEqual(jobs.map((j) => [j.jobId, j.phase]), [[report.jobId, 'succeeded']]);
+    assert.deepEqual(
+      jobs.map((j) => [j.jobId, j.phase]),
+      [[report.jobId, 'succeeded']],
+    );
 
-    const failing = await drover(config, ['submit', '--repo', repo, '--prompt', 'Fail', '--agent', 'command', '--agent-command', 'true', '--validate', 'false', '--max-revisions', '0', '--wait']);
+    const failing = await drover(config, [
+      'submit',
+      '--repo',
+      repo,
+      '--prompt',
+      'Fail',
+      '--agent',
+      'command',
+      '--agent-command',
+      'true',
+      '--validate',
+      'false',
+      '--max-revisions',
+      '0',
+      '--wait',
+    ]);
     assert.equal(failing.code, 1, 'submit --wait exits non-zero when the job did not succeed');
     assert.match(failing.stdout, /^status\s+failed$/m);
-    assert.match(failing.stderr, /^submitted job-.*\n  ui: http:\/\/localhost:\d+\/namespaces\/default\/workflows\/job-/);
+    assert.match(failing.stderr, /^submitted job-.*\n {2}ui: http:\/\/localhost:\d+\/namespaces\/default\/workflows\/job-/);
     assert.match(failing.stderr, /\] failed$/m);
     assert.equal(await stop(second.child), 0);
   });

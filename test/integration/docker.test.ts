@@ -14,7 +14,20 @@ import type { JobSpecInput } from '../../src/shared/schemas.js';
 import { DroverClient } from '../../src/client.js';
 import { agentWorkerEnv } from '../support/agent-env.js';
 import { startModelServer, type RecordedRequest } from '../support/model-server.js';
-import { git, historyText, makeRepo, run, startTestEnv, startTestServer, tempDir, testConfig, waitFor, type TestEnv, type TestServer, workerProcess } from '../support/harness.js';
+import {
+  git,
+  historyText,
+  makeRepo,
+  run,
+  startTestEnv,
+  startTestServer,
+  tempDir,
+  testConfig,
+  waitFor,
+  type TestEnv,
+  type TestServer,
+  workerProcess,
+} from '../support/harness.js';
 
 const docker = async (...args: string[]) => (await run('docker', args)).stdout.trim();
 const containersOf = async (label: string) => (await docker('ps', '-aq', '--filter', `label=${label}`)).split('\n').filter(Boolean);
@@ -102,7 +115,10 @@ describe('runtime docker', () => {
     assert.match(log2, /cache \w+ restored: deps/);
     assert.doesNotMatch(log2, /"text":"built-now"/, 'setup found the restored deps');
     // The agent appended to the restored file (it is the container user's); the cache itself is unchanged.
-    const cached = readFileSync(join(dataPaths(env.config.dataDir).caches(), /cache (\w+) restored/.exec(log2)![1]!, 'files', 'deps', 'lib'), 'utf8');
+    const cached = readFileSync(
+      join(dataPaths(env.config.dataDir).caches(), /cache (\w+) restored/.exec(log2)![1]!, 'files', 'deps', 'lib'),
+      'utf8',
+    );
     assert.equal(cached, '1000\n');
   });
 
@@ -131,14 +147,20 @@ describe('runtime docker', () => {
     cleanups.push(() => small.stop());
     const hog = `node -e 'const a = []; for (;;) a.push(Buffer.alloc(16 * 1024 * 1024, 1))'`;
     const { jobId } = await small.client.submit(dockerJob(makeRepo(), hog));
-    const report = await waitFor('the job to end', async () => {
-      const r = await small.client.status(jobId);
-      return r.execution === 'RUNNING' ? undefined : r;
-    }, 120_000);
+    const report = await waitFor(
+      'the job to end',
+      async () => {
+        const r = await small.client.status(jobId);
+        return r.execution === 'RUNNING' ? undefined : r;
+      },
+      120_000,
+    );
     assert.equal(report.failure?.type, 'AgentResourceLimit', JSON.stringify(report.failure));
     assert.match(report.failure?.message ?? '', /memory limit/);
     const history = await small.client.handle(jobId).fetchHistory();
-    const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt && e.activityTaskStartedEventAttributes.attempt > 1);
+    const attempts = (history.events ?? []).filter(
+      (e) => e.activityTaskStartedEventAttributes?.attempt && e.activityTaskStartedEventAttributes.attempt > 1,
+    );
     assert.equal(attempts.length, 0, 'not retried');
   });
 
@@ -150,12 +172,20 @@ describe('runtime docker', () => {
     const worktree = logOf(env.config, jobId).match(/worktree (\S+) on drover\//)?.[1];
     const cancelled = Date.now();
     await env.client.cancel(jobId);
-    await waitFor('the agent process to stop', async () => {
-      const running = await docker('exec', container!, 'pgrep', '-u', 'agent', 'sleep').catch(() => '');
-      return running ? undefined : true;
-    }, 5_000).catch(() => undefined);
+    await waitFor(
+      'the agent process to stop',
+      async () => {
+        const running = await docker('exec', container!, 'pgrep', '-u', 'agent', 'sleep').catch(() => '');
+        return running ? undefined : true;
+      },
+      5_000,
+    ).catch(() => undefined);
     await waitFor('the job to end', async () => ((await env.client.status(jobId)).execution !== 'RUNNING' ? true : undefined), 30_000);
-    await waitFor('the job container to be gone', async () => (!(await docker('ps', '-aq', '--no-trunc')).includes(container!) ? true : undefined), 5_000);
+    await waitFor(
+      'the job container to be gone',
+      async () => (!(await docker('ps', '-aq', '--no-trunc')).includes(container!) ? true : undefined),
+      5_000,
+    );
     const goneMs = Date.now() - cancelled;
     assert.ok(goneMs < 5_000, `container gone ${goneMs} ms after the cancel`);
     t.diagnostic(`container gone ${goneMs} ms after the cancel request`);
@@ -178,7 +208,9 @@ describe('runtime docker', () => {
   });
 
   it('fails a job whose image is missing at once, with a typed error naming the image', async () => {
-    const { jobId } = await env.client.submit(dockerJob(makeRepo(), 'true', { runtime: { kind: 'docker', image: 'drover-agent:no-such-tag', env: [] } }));
+    const { jobId } = await env.client.submit(
+      dockerJob(makeRepo(), 'true', { runtime: { kind: 'docker', image: 'drover-agent:no-such-tag', env: [] } }),
+    );
     const report = await waitFor('the job to end', async () => {
       const r = await env.client.status(jobId);
       return r.execution === 'RUNNING' ? undefined : r;
@@ -205,13 +237,22 @@ describe('runtime docker', () => {
     // network host: the scripted model server listens on the host's 127.0.0.1.
     const cli = await startTestEnv(
       server.address,
-      { worker: { docker: true }, docker: { poolSize: 1, network: 'host', envAllow: ['ANTHROPIC_*', 'CLAUDE_CODE_*'] }, agents: { 'claude-code': { model: 'claude-sonnet-4-5' } } },
+      {
+        worker: { docker: true },
+        docker: { poolSize: 1, network: 'host', envAllow: ['ANTHROPIC_*', 'CLAUDE_CODE_*'] },
+        agents: { 'claude-code': { model: 'claude-sonnet-4-5' } },
+      },
       agentWorkerEnv(model, apiKey),
     );
     cleanups.push(() => cli.stop());
     model.script([
       { ask: { question: 'Which greeting?', options: ['Hello', 'Howdy'] } },
-      (req: RecordedRequest) => ({ write: { path: 'greeting.txt', content: `${/=\\?"([^"\\]+)\\?"/.exec(JSON.stringify(req.body.messages?.at(-1)))?.[1] ?? 'no answer'}\n` } }),
+      (req: RecordedRequest) => ({
+        write: {
+          path: 'greeting.txt',
+          content: `${/=\\?"([^"\\]+)\\?"/.exec(JSON.stringify(req.body.messages?.at(-1)))?.[1] ?? 'no answer'}\n`,
+        },
+      }),
       { say: 'Done.' },
     ]);
     const repo = makeRepo();
@@ -219,7 +260,10 @@ describe('runtime docker', () => {
       repo,
       prompt: 'Write a greeting to greeting.txt; ask me which',
       agent: { kind: 'claude-code' },
-      runtime: { kind: 'docker', env: ['ANTHROPIC_BASE_URL', 'ANTHROPIC_API_KEY', 'CLAUDE_CODE_MAX_RETRIES', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'] },
+      runtime: {
+        kind: 'docker',
+        env: ['ANTHROPIC_BASE_URL', 'ANTHROPIC_API_KEY', 'CLAUDE_CODE_MAX_RETRIES', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'],
+      },
       validate: [{ name: 'greeting', command: 'test -s greeting.txt' }],
     });
     await waitFor('the question', async () => (await cli.client.status(jobId)).status?.pendingQuestion ?? undefined);
@@ -242,7 +286,12 @@ describe('runtime docker', () => {
     const agent = `if [ -f .drover-ran ]; then echo rerun >> runs.txt; echo done > result.txt; exit 0; fi; touch .drover-ran; echo first >> runs.txt; echo working...; sleep 600`;
     const repo = makeRepo();
     // No runtime in the job: the worker's default (DROVER_RUNTIME=docker) puts it in a container.
-    const { jobId } = await client.submit({ repo, prompt: 'Survive a crash', agent: { kind: 'command', command: agent }, timeouts: { heartbeat: '3s' } });
+    const { jobId } = await client.submit({
+      repo,
+      prompt: 'Survive a crash',
+      agent: { kind: 'command', command: agent },
+      timeouts: { heartbeat: '3s' },
+    });
     await waitFor('the agent to run', () => (logOf(config, jobId).includes('working...') ? true : undefined));
     assert.match(logOf(config, jobId), /in container [0-9a-f]{12}/, 'the worker default put the job in a container');
     const leftovers = await containersOf('drover.worker=box-docker');
@@ -262,4 +311,3 @@ describe('runtime docker', () => {
     assert.match(logOf(config, jobId), /made container [0-9a-f]{12} for the job/);
   });
 });
-

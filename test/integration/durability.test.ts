@@ -4,8 +4,18 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DroverClient } from '../../src/client.js';
 import { dataPaths } from '../../src/config/paths.js';
-import { agentScript, git, isAlive, makeRepo, startTestEnv, startTestServer, tempDir, testConfig, waitFor, workerProcess } from '../support/harness.js';
-
+import {
+  agentScript,
+  git,
+  isAlive,
+  makeRepo,
+  startTestEnv,
+  startTestServer,
+  tempDir,
+  testConfig,
+  waitFor,
+  workerProcess,
+} from '../support/harness.js';
 
 const NO_DOCKER = { DROVER_DOCKER: '0' };
 
@@ -125,14 +135,24 @@ echo moved > moved.txt`);
     const history = await client.handle(jobId).fetchHistory();
     const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes);
     const summaries = await Promise.all(
-      timers.map((e) => (e.userMetadata?.summary ? client.client.options.loadedDataConverter.payloadConverter.fromPayload<string>(e.userMetadata.summary) : '')),
+      timers.map((e) =>
+        e.userMetadata?.summary
+          ? client.client.options.loadedDataConverter.payloadConverter.fromPayload<string>(e.userMetadata.summary)
+          : '',
+      ),
     );
-    assert.ok(summaries.some((s) => /worker box-a is gone; starting the job over \(attempt 2\)/.test(s)), summaries.join(' | '));
+    assert.ok(
+      summaries.some((s) => /worker box-a is gone; starting the job over \(attempt 2\)/.test(s)),
+      summaries.join(' | '),
+    );
 
     // box-a comes back: the job it held finished elsewhere, so it sweeps what the crash left behind.
     const paths = dataPaths(config.dataDir);
     const left = [paths.worktree(jobId), paths.jobGitDir(jobId), paths.jobRunDir(jobId)];
-    assert.ok(left.every((p) => existsSync(p)), 'the crash left the worktree, git and run directories');
+    assert.ok(
+      left.every((p) => existsSync(p)),
+      'the crash left the worktree, git and run directories',
+    );
     const back = await workerProcess(config, 'box-a', NO_DOCKER);
     cleanups.push(async () => back.kill('SIGTERM'));
     await waitFor('box-a to sweep', () => (left.every((p) => !existsSync(p)) ? true : undefined), 30_000);

@@ -31,7 +31,8 @@ import {
 } from '../support/harness.js';
 
 const docker = async (...args: string[]) => (await run('docker', args)).stdout.trim();
-const containersOf = async (jobId: string) => (await docker('ps', '-aq', '--filter', `label=drover.job=${jobId}`)).split('\n').filter(Boolean);
+const containersOf = async (jobId: string) =>
+  (await docker('ps', '-aq', '--filter', `label=drover.job=${jobId}`)).split('\n').filter(Boolean);
 const jobProcesses = (jobId: string) => taggedPids(TAG_ENV, processTag(jobId));
 
 /** What a job can leave on a worker: its worktree, git and run directories, a slot, a half-made mirror, processes, a container. */
@@ -57,10 +58,14 @@ async function leftAfterCancel(env: TestEnv, jobId: string): Promise<string[]> {
 }
 
 const closed = (env: TestEnv, jobId: string) =>
-  waitFor('the job to end', async () => {
-    const r = await env.client.status(jobId);
-    return r.execution === 'RUNNING' ? undefined : r;
-  }, 120_000);
+  waitFor(
+    'the job to end',
+    async () => {
+      const r = await env.client.status(jobId);
+      return r.execution === 'RUNNING' ? undefined : r;
+    },
+    120_000,
+  );
 
 describe('bounded git', () => {
   let server: TestServer;
@@ -71,7 +76,11 @@ describe('bounded git', () => {
     await buildAgentImage(connectEngine(), { progress: (l) => process.stderr.write(`image: ${l}\n`) });
     server = await startTestServer();
     silent = await startSilentServer();
-    env = await startTestEnv(server.address, { worker: { docker: true }, docker: { poolSize: 0 }, git: { timeouts: { clone: '3s', fetch: '3s' } } });
+    env = await startTestEnv(server.address, {
+      worker: { docker: true },
+      docker: { poolSize: 0 },
+      git: { timeouts: { clone: '3s', fetch: '3s' } },
+    });
   });
   after(async () => {
     await env?.stop();
@@ -81,8 +90,16 @@ describe('bounded git', () => {
 
   it('a fetch from a remote that never answers fails within its timeout as GitFailed; a job on another repository is not delayed', async (t) => {
     const started = Date.now();
-    const hung = await env.client.submit({ repo: `git://127.0.0.1:${silent.port}/repo.git`, prompt: 'x', agent: { kind: 'command', command: 'true' } });
-    const firstFailure = await waitFor('the first attempt to time out', async () => (await env.client.status(hung.jobId)).activity?.lastFailure, 30_000);
+    const hung = await env.client.submit({
+      repo: `git://127.0.0.1:${silent.port}/repo.git`,
+      prompt: 'x',
+      agent: { kind: 'command', command: 'true' },
+    });
+    const firstFailure = await waitFor(
+      'the first attempt to time out',
+      async () => (await env.client.status(hung.jobId)).activity?.lastFailure,
+      30_000,
+    );
     const firstMs = Date.now() - started;
     assert.match(firstFailure, /git fetch timed out after 3s \(git\.timeouts\.clone\)/);
     assert.ok(firstMs < 3_000 + 10_000, `first attempt failed after ${firstMs} ms`);
@@ -101,7 +118,9 @@ describe('bounded git', () => {
     assert.match(report.failure?.message ?? '', /timed out after 3s/);
     assert.ok(silent.connections() >= 2, 'every attempt really connected');
     assert.deepEqual(await leftovers(env.config, hung.jobId), [], 'no half-made mirror, no git process');
-    t.diagnostic(`first attempt timed out after ${firstMs} ms; the other job took ${otherMs} ms; the hung job failed after ${Date.now() - started} ms (5 attempts)`);
+    t.diagnostic(
+      `first attempt timed out after ${firstMs} ms; the other job took ${otherMs} ms; the hung job failed after ${Date.now() - started} ms (5 attempts)`,
+    );
   });
 
   for (const runtime of ['host', 'docker'] as const) {
@@ -114,13 +133,21 @@ describe('bounded git', () => {
         git: { timeouts: { clone: '5m' } },
       });
       try {
-        const { jobId } = await slow.client.submit({ repo, prompt: 'x', agent: { kind: 'command', command: 'true' }, runtime: runtime === 'docker' ? { kind: 'docker' } : { kind: 'host' } });
+        const { jobId } = await slow.client.submit({
+          repo,
+          prompt: 'x',
+          agent: { kind: 'command', command: 'true' },
+          runtime: runtime === 'docker' ? { kind: 'docker' } : { kind: 'host' },
+        });
         // Mid-prepare: git is hanging on the remote (and, in docker, the job's container exists).
         // The fetch jobs share carries the mirror's tag, not the job's.
         const fetching = () => taggedPids(TAG_ENV, fetchTag(dataPaths(slow.config.dataDir).mirror(repo)));
         await waitFor('git to hang in prepare', async () => ((await fetching()).length > 0 ? true : undefined));
         if (runtime === 'docker') assert.equal((await containersOf(jobId)).length, 1, 'the container was made before the fetch');
-        assert.ok((await leftovers(slow.config, jobId)).some((l) => l.includes('.tmp-')), 'prepare was making a mirror');
+        assert.ok(
+          (await leftovers(slow.config, jobId)).some((l) => l.includes('.tmp-')),
+          'prepare was making a mirror',
+        );
         await slow.client.cancel(jobId);
         assert.deepEqual(await leftAfterCancel(slow, jobId), []);
         assert.deepEqual(await fetching(), [], 'the fetch nobody waits for any more is stopped');
@@ -143,7 +170,9 @@ describe('bounded git', () => {
       });
       const log = dataPaths(env.config.dataDir).jobLog(jobId);
       // The line the check printed (the logged command line holds the word too).
-      await waitFor('the check to run', () => (existsSync(log) && readFileSync(log, 'utf8').includes('"stream":"stdout","text":"checking"') ? true : undefined));
+      await waitFor('the check to run', () =>
+        existsSync(log) && readFileSync(log, 'utf8').includes('"stream":"stdout","text":"checking"') ? true : undefined,
+      );
       const pid = runtime === 'host' ? Number(readFileSync(join(marks, 'check.pid'), 'utf8')) : undefined;
       const container = runtime === 'docker' ? (await containersOf(jobId))[0] : undefined;
       if (runtime === 'docker') assert.ok(container, 'the job has its container');
@@ -159,8 +188,15 @@ describe('bounded git', () => {
     const hook = join(origin, '.git', 'hooks', 'pre-receive');
     writeFileSync(hook, `#!/bin/sh\necho $$ > ${marks}/hook.pid\nsleep 600\n`);
     chmodSync(hook, 0o755);
-    const { jobId } = await env.client.submit({ repo: origin, prompt: 'x', agent: { kind: 'command', command: 'echo changed > hello.txt' }, runtime: { kind: 'host' } });
-    const pid = await waitFor('the push to wait on the remote hook', () => (existsSync(join(marks, 'hook.pid')) ? Number(readFileSync(join(marks, 'hook.pid'), 'utf8')) : undefined));
+    const { jobId } = await env.client.submit({
+      repo: origin,
+      prompt: 'x',
+      agent: { kind: 'command', command: 'echo changed > hello.txt' },
+      runtime: { kind: 'host' },
+    });
+    const pid = await waitFor('the push to wait on the remote hook', () =>
+      existsSync(join(marks, 'hook.pid')) ? Number(readFileSync(join(marks, 'hook.pid'), 'utf8')) : undefined,
+    );
     assert.equal((await env.client.status(jobId)).phase, 'committing');
     await env.client.cancel(jobId);
     await waitFor('the push and its hook to stop', () => (!isAlive(pid) ? true : undefined), 10_000);
@@ -174,9 +210,15 @@ describe('bounded git', () => {
     git(inData, 'init', '-q');
     const foreign = makeRepo();
     await run('chown', ['-R', '1000:1000', foreign]);
-    await assert.rejects(env.client.submit({ repo: foreign, prompt: 'x', agent: { kind: 'command', command: 'true' } }), { type: 'RepoNotAllowed', message: /belongs to uid 1000, not to this user/ });
+    await assert.rejects(env.client.submit({ repo: foreign, prompt: 'x', agent: { kind: 'command', command: 'true' } }), {
+      type: 'RepoNotAllowed',
+      message: /belongs to uid 1000, not to this user/,
+    });
     // A submitter elsewhere (another user, another machine) gets past its own checks: the worker has its own.
-    for (const [repo, why] of [[inData, /is where this worker keeps jobs' files/], [foreign, /belongs to uid 1000, not to this user/]] as const) {
+    for (const [repo, why] of [
+      [inData, /is where this worker keeps jobs' files/],
+      [foreign, /belongs to uid 1000, not to this user/],
+    ] as const) {
       const jobId = `local-${randomBytes(4).toString('hex')}`;
       const input = JobInput.parse({ id: jobId, repo, prompt: 'x', agent: { kind: 'command', command: 'true' } });
       await env.client.client.workflow.start(WORKFLOW_TYPE, { workflowId: jobId, taskQueue: env.config.taskQueue, args: [input] });

@@ -12,9 +12,29 @@ import { dataPaths } from '../../src/config/paths.js';
 import { connectEngine } from '../../src/runtimes/docker/engine.js';
 import { buildAgentImage } from '../../src/runtimes/docker/image.js';
 import type { JobResult, JobSpecInput } from '../../src/shared/schemas.js';
-import { git, historyText, makeRepo, startTestEnv, startTestServer, tempDir, waitFor, type TestEnv, type TestServer } from '../support/harness.js';
+import {
+  git,
+  historyText,
+  makeRepo,
+  startTestEnv,
+  startTestServer,
+  tempDir,
+  waitFor,
+  type TestEnv,
+  type TestServer,
+} from '../support/harness.js';
 
-const HOOKS = ['pre-commit', 'commit-msg', 'post-commit', 'reference-transaction', 'post-index-change', 'pre-push', 'post-checkout', 'post-update', 'pre-auto-gc'];
+const HOOKS = [
+  'pre-commit',
+  'commit-msg',
+  'post-commit',
+  'reference-transaction',
+  'post-index-change',
+  'pre-push',
+  'post-checkout',
+  'post-update',
+  'pre-auto-gc',
+];
 
 /**
  * Bash that makes EVIL a git directory whose every hook, fsmonitor, external diff and clean filter would
@@ -51,10 +71,14 @@ describe('a hostile agent or repository cannot reach the worker', () => {
   const mirrorOf = (repo: string) => dataPaths(env.config.dataDir).mirror(repo);
   const markersIn = (dir: string) => readdirSync(dir);
   const finish = async (jobId: string) => {
-    const report = await waitFor('the job to end', async () => {
-      const r = await env.client.status(jobId);
-      return r.execution === 'RUNNING' ? undefined : r;
-    }, 120_000);
+    const report = await waitFor(
+      'the job to end',
+      async () => {
+        const r = await env.client.status(jobId);
+        return r.execution === 'RUNNING' ? undefined : r;
+      },
+      120_000,
+    );
     return report;
   };
   /** The job's branch in the origin holds exactly the commit the result names. */
@@ -80,7 +104,12 @@ describe('a hostile agent or repository cannot reach the worker', () => {
 echo attacked >> hello.txt
 rm -rf .git
 ${evilGitDir}`;
-        const { jobId } = await env.client.submit(job(repo, agent, { validate: [{ name: 'edited', command: 'grep -q attacked hello.txt' }], critic: { command: 'cat >/dev/null; echo \'{"approve": true}\'' } }));
+        const { jobId } = await env.client.submit(
+          job(repo, agent, {
+            validate: [{ name: 'edited', command: 'grep -q attacked hello.txt' }],
+            critic: { command: 'cat >/dev/null; echo \'{"approve": true}\'' },
+          }),
+        );
         const result = await env.client.result(jobId);
         assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
         assert.deepEqual(markersIn(M), [], 'no hook, fsmonitor, diff or filter command ran on the host');
@@ -141,7 +170,10 @@ true`;
         git(repo, 'commit', '-q', '-m', 'ship .drover as a link');
         // Asks through the run directory; in a container it also tries to swap that directory for a link (on
         // the host the agent is the worker's own user: nothing stops it, and the worker would refuse to write).
-        const swap = runtime === 'docker' ? `RUN=$(dirname "$DROVER_PROMPT_FILE"); mv "$RUN" "$RUN.moved" 2>/dev/null && ln -s ${victim} "$RUN" 2>/dev/null` : '';
+        const swap =
+          runtime === 'docker'
+            ? `RUN=$(dirname "$DROVER_PROMPT_FILE"); mv "$RUN" "$RUN.moved" 2>/dev/null && ln -s ${victim} "$RUN" 2>/dev/null`
+            : '';
         const agent = `${swap}
 if [ -z "\${DROVER_ANSWER_FILE:-}" ]; then printf '{"question": "Which greeting?"}' > "$DROVER_QUESTION_FILE"; exit 0; fi
 cp "$DROVER_ANSWER_FILE" greeting.txt`;
@@ -170,7 +202,9 @@ setsid bash -c 'while :; do for i in $(seq 1 100); do ln -sf ${secret} .l-$i && 
 setsid sleep 6007 >/dev/null 2>&1 < /dev/null &
 echo started`;
         // [6] keeps pgrep from finding the check's own command line.
-        const { jobId } = await env.client.submit(job(repo, agent, { validate: [{ name: 'nothing left', command: `! pgrep -f 'sleep [6]007' >/dev/null` }] }));
+        const { jobId } = await env.client.submit(
+          job(repo, agent, { validate: [{ name: 'nothing left', command: `! pgrep -f 'sleep [6]007' >/dev/null` }] }),
+        );
         const result = await env.client.result(jobId);
         assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
         assert.ok(result.validations[0]!.checks[0]!.passed, 'the sleeper was gone when the check ran');
@@ -181,7 +215,12 @@ echo started`;
       it('an agent that makes a nested repository pointing at a host repository: no submodule entry is committed', async () => {
         const hostRepo = makeRepo();
         const repo = makeRepo();
-        const { jobId } = await env.client.submit(job(repo, `mkdir -p sub && printf 'gitdir: %s\\n' ${join(hostRepo, '.git')} > sub/.git && echo ok > sub/file.txt && echo x > top.txt`));
+        const { jobId } = await env.client.submit(
+          job(
+            repo,
+            `mkdir -p sub && printf 'gitdir: %s\\n' ${join(hostRepo, '.git')} > sub/.git && echo ok > sub/file.txt && echo x > top.txt`,
+          ),
+        );
         const result = await env.client.result(jobId);
         assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
         const tree = git(repo, 'ls-tree', '-r', `drover/${jobId}`);
@@ -200,7 +239,10 @@ echo started`;
           const report = await finish(jobId);
           assert.equal(report.failure?.type, 'AgentProtocolError', JSON.stringify(report.failure));
           assert.match(report.failure?.message ?? '', /symbolic link/);
-          assert.ok(!historyText(await env.client.handle(jobId).fetchHistory()).includes(token), 'the host file was not read into the history');
+          assert.ok(
+            !historyText(await env.client.handle(jobId).fetchHistory()).includes(token),
+            'the host file was not read into the history',
+          );
           assert.ok(!readFileSync(dataPaths(env.config.dataDir).jobLog(jobId), 'utf8').includes(token), 'nor into the job log');
         });
       }
@@ -214,7 +256,12 @@ echo from-other > other.txt
 git add -A
 git -c user.name=a -c user.email=a@x commit -q -m "agent's own commit"
 git checkout -q --detach HEAD`;
-    const { jobId } = await env.client.submit({ repo, prompt: 'Switch branch', agent: { kind: 'command', command: agent }, runtime: { kind: 'host' } });
+    const { jobId } = await env.client.submit({
+      repo,
+      prompt: 'Switch branch',
+      agent: { kind: 'command', command: agent },
+      runtime: { kind: 'host' },
+    });
     const result = await env.client.result(jobId);
     assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
     assertBranchIsResult(repo, jobId, result);

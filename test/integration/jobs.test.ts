@@ -39,7 +39,9 @@ describe('a job on a fresh local repo', () => {
     // prepareWorkspace went to the queue of the job's backend; everything after it ran on the private queue
     // of the worker holding the worktree.
     const history = await ctx.env.client.handle(jobId).fetchHistory();
-    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
+    );
     assert.deepEqual(
       scheduled.map((a) => `${a.activityType?.name}@${a.taskQueue?.name}`),
       [
@@ -116,13 +118,20 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q politely "$DROVER_FEEDBACK_FIL
     const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'succeeded');
     assert.equal(result.revisions, 1);
-    assert.deepEqual(result.validations.map((r) => r.critic?.approve), [false, true]);
+    assert.deepEqual(
+      result.validations.map((r) => r.critic?.approve),
+      [false, true],
+    );
     assert.equal(git(repo, 'show', `drover/${jobId}:tone.txt`), 'polite');
   });
 
   it('reports no_changes and makes no commit when the agent changes nothing', async () => {
     const repo = makeRepo();
-    const { jobId } = await ctx.env.client.submit({ repo, prompt: 'Look, do not touch', agent: { kind: 'command', command: 'cat README.md' } });
+    const { jobId } = await ctx.env.client.submit({
+      repo,
+      prompt: 'Look, do not touch',
+      agent: { kind: 'command', command: 'cat README.md' },
+    });
     const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'no_changes');
     assert.equal(result.commit, null);
@@ -135,7 +144,12 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ] && grep -q politely "$DROVER_FEEDBACK_FIL
     git(repo, 'commit', '-q', '--allow-empty', '-m', 'feature work');
     const featureSha = git(repo, 'rev-parse', 'feature');
     git(repo, 'checkout', '-q', 'main');
-    const { jobId } = await ctx.env.client.submit({ repo, base: 'feature', prompt: 'Add a file', agent: { kind: 'command', command: 'echo x > x.txt' } });
+    const { jobId } = await ctx.env.client.submit({
+      repo,
+      base: 'feature',
+      prompt: 'Add a file',
+      agent: { kind: 'command', command: 'echo x > x.txt' },
+    });
     const result = await ctx.env.client.result(jobId);
     assert.equal(result.baseCommit, featureSha);
     assert.equal(git(repo, 'rev-parse', `drover/${jobId}~1`), featureSha);
@@ -151,7 +165,10 @@ echo three > three.txt`);
     const result = await ctx.env.client.result(jobId);
     assert.equal(result.status, 'succeeded');
     assert.equal(git(repo, 'rev-list', '--count', `main..drover/${jobId}`), '1');
-    assert.deepEqual(result.files.map((f) => f.path), ['one.txt', 'three.txt', 'two.txt']);
+    assert.deepEqual(
+      result.files.map((f) => f.path),
+      ['one.txt', 'three.txt', 'two.txt'],
+    );
     assert.match(git(repo, 'log', '-1', '--format=%B', `drover/${jobId}`), new RegExp(`Drover-Job: ${jobId}`));
   });
 
@@ -206,7 +223,11 @@ printf '{"question": "is %s right?"}' "$DROVER_TEST_API_KEY" > .drover/question.
 
   it("keeps the worker's secrets out of the live heartbeat progress shown by status", async () => {
     const agent = agentScript('echo "using key $DROVER_TEST_API_KEY"; sleep 60');
-    const { jobId } = await ctx.env.client.submit({ repo: makeRepo(), prompt: 'Print and wait', agent: { kind: 'command', argv: ['bash', agent] } });
+    const { jobId } = await ctx.env.client.submit({
+      repo: makeRepo(),
+      prompt: 'Print and wait',
+      agent: { kind: 'command', argv: ['bash', agent] },
+    });
     const progress = await waitFor('heartbeat progress', async () => {
       const p = (await ctx.env.client.status(jobId)).activity?.progress;
       return p?.includes('using key') ? p : undefined;

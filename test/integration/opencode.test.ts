@@ -37,7 +37,9 @@ describe('opencode backend (real CLI)', () => {
     s.model.script([
       { write: { path: '.drover/question.json', content: '{"question": "Which greeting?"}' } },
       { say: 'I asked.' },
-      (req) => ({ write: { path: 'greeting.txt', content: `${/is:\\n\\n([^"\\\\]+)/.exec(requestText(req))?.[1] ?? 'no answer seen'}\n` } }),
+      (req) => ({
+        write: { path: 'greeting.txt', content: `${/is:\\n\\n([^"\\\\]+)/.exec(requestText(req))?.[1] ?? 'no answer seen'}\n` },
+      }),
       { say: 'Done.' },
     ]);
     const repo = makeRepo();

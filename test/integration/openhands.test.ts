@@ -15,11 +15,21 @@ import { connectEngine } from '../../src/runtimes/docker/engine.js';
 import { buildAgentImage } from '../../src/runtimes/docker/image.js';
 import type { JobSpecInput } from '../../src/shared/schemas.js';
 import type { ChildProcess } from 'node:child_process';
-import { drover, git, historyText, makeRepo, startTestServer, tempDir, testConfig, waitFor, type TestServer, workerProcess } from '../support/harness.js';
+import {
+  drover,
+  git,
+  historyText,
+  makeRepo,
+  startTestServer,
+  tempDir,
+  testConfig,
+  waitFor,
+  type TestServer,
+  workerProcess,
+} from '../support/harness.js';
 import { requestText, startModelServer, type ModelServer } from '../support/model-server.js';
 
 const MODEL = 'openai/scripted-model';
-
 
 describe('openhands backend (real SDK, runtime docker)', () => {
   let server: TestServer;
@@ -90,13 +100,23 @@ describe('openhands backend (real SDK, runtime docker)', () => {
     const { jobId } = await client.submit(job(repo));
     await waitFor('the stalled second model call', () => model.requests.filter((r) => r.main).length - before >= 2 || undefined, 180_000);
     // The conversation id reaches the server in a heartbeat (sent at most every 80% of the heartbeat timeout).
-    await waitFor('a heartbeat with the first command', async () => (await client.status(jobId)).activity?.progress?.includes('echo one') || undefined, 30_000);
+    await waitFor(
+      'a heartbeat with the first command',
+      async () => (await client.status(jobId)).activity?.progress?.includes('echo one') || undefined,
+      30_000,
+    );
     const first = agentStarts(jobId)[0]!;
     worker!.kill('SIGKILL');
     await new Promise((r) => worker!.once('exit', r));
 
     // The resumed conversation still has the first run's command in what it sends the model.
-    model.script([(req) => (requestText(req).includes('echo one > one.txt') ? { write: { path: 'greeting.txt', content: 'resumed\n' } } : { say: 'lost the conversation' }), { say: 'Done.' }]);
+    model.script([
+      (req) =>
+        requestText(req).includes('echo one > one.txt')
+          ? { write: { path: 'greeting.txt', content: 'resumed\n' } }
+          : { say: 'lost the conversation' },
+      { say: 'Done.' },
+    ]);
     worker = await workerProcess(config, 'oh-box', { DROVER_CONFIG: configFile, ...workerEnv() });
     const result = await client.result(jobId);
     assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));

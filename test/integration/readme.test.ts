@@ -9,7 +9,10 @@ function quickStart(): string[] {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
   const section = readme.split('## Quick start')[1] ?? '';
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
-  return block.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+  return block
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean);
 }
 
 describe('the README quick start', () => {
@@ -32,7 +35,7 @@ describe('the README quick start', () => {
     const repo = /of (\S+):\n/.exec(r.stdout)?.[1];
     assert.ok(repo, r.stdout);
     const branch = /^branch\s+(drover\/\S+)$/m.exec(r.stdout)?.[1];
-    assert.equal(git(repo, 'show', `${branch}:greet.js`).includes('`Hello, ${name}!`'), true);
+    assert.equal(git(repo, 'show', `${branch}:greet.js`).includes('`Hello, $' + '{name}!`'), true);
     assert.equal(git(repo, 'status', '--porcelain'), '');
   });
 });

@@ -28,7 +28,9 @@ describe('replay of recorded agentJobWorkflow histories', () => {
   const built = new URL('../../dist/workflow-bundle.js', import.meta.url).pathname;
   const current = existsSync(built) && newestSource(['workflows', 'shared']) < statSync(built).mtimeMs;
   for (const file of files) {
-    it(`replays ${file} through the built bundle (dist/)`, { skip: current ? false : 'dist/ is missing or older than src/ (npm run build)' }, async () => {
+    it(`replays ${file} through the built bundle (dist/)`, {
+      skip: current ? false : 'dist/ is missing or older than src/ (npm run build)',
+    }, async () => {
       const history = JSON.parse(readFileSync(`${DIR}/${file}`, 'utf8'));
       await Worker.runReplayHistory({ workflowBundle: { codePath: built } }, history, file);
     });

@@ -29,7 +29,10 @@ describe('routing by backend', () => {
   });
 
   it('leaves a claude-code job to a worker that has Claude Code, saying so while there is none', async () => {
-    assert.deepEqual(plain.worker.backends.map((b) => b.kind), ['command']);
+    assert.deepEqual(
+      plain.worker.backends.map((b) => b.kind),
+      ['command'],
+    );
     model.script([{ write: { path: 'greeting.txt', content: 'routed\n' } }, { say: 'Done.' }]);
     const repo = makeRepo();
     const { jobId } = await plain.client.submit({ repo, prompt: 'Write a greeting', agent: { kind: 'claude-code' } });
@@ -42,12 +45,23 @@ describe('routing by backend', () => {
     assert.equal(report.phase, 'preparing');
     assert.equal(report.status?.waitingFor, `a worker with the claude-code backend (task queue ${queue})`);
     const cli = await drover(plain.config, ['status', jobId]);
-    assert.match(cli.stdout, new RegExp(`note\\s+waiting for a worker with the claude-code backend \\(task queue ${queue}\\): no worker polls it`));
-    assert.equal(existsSync(dataPaths(plain.config.dataDir).jobLog(jobId)), false, 'the worker without the backend did nothing for the job');
+    assert.match(
+      cli.stdout,
+      new RegExp(`note\\s+waiting for a worker with the claude-code backend \\(task queue ${queue}\\): no worker polls it`),
+    );
+    assert.equal(
+      existsSync(dataPaths(plain.config.dataDir).jobLog(jobId)),
+      false,
+      'the worker without the backend did nothing for the job',
+    );
 
     capable = await startTestEnv(
       server.address,
-      { taskQueue: plain.config.taskQueue, worker: { backends: ['claude-code'] }, agents: { 'claude-code': { model: 'claude-sonnet-4-5' } } },
+      {
+        taskQueue: plain.config.taskQueue,
+        worker: { backends: ['claude-code'] },
+        agents: { 'claude-code': { model: 'claude-sonnet-4-5' } },
+      },
       agentWorkerEnv(model, 'sk-ant-routing-test-key'),
     );
     assert.match(capable.worker.backends[0]?.version ?? '', /^\d+\.\d+\.\d+/);
@@ -56,7 +70,9 @@ describe('routing by backend', () => {
     assert.equal(git(repo, 'show', `drover/${jobId}:greeting.txt`), 'routed');
 
     const history = await plain.client.handle(jobId).fetchHistory();
-    const identities = (history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.identity ?? ''] : []));
+    const identities = (history.events ?? []).flatMap((e) =>
+      e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.identity ?? ''] : [],
+    );
     assert.ok(identities.length >= 4);
     for (const id of identities) assert.ok(!id.includes(plain.worker.workerId), `${id} is not the worker without the backend`);
     assert.equal(existsSync(dataPaths(plain.config.dataDir).jobLog(jobId)), false);

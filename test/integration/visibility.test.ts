@@ -15,7 +15,11 @@ describe('what the Temporal UI and the CLI show of a job', () => {
     const agent = agentScript(`
 if [ -z "\${DROVER_ANSWER_FILE:-}" ]; then echo "thinking about it"; printf '{"question": "Tabs or spaces?"}' > .drover/question.json; exit 0; fi
 echo ok > style.txt`);
-    const { jobId, uiUrl } = await ctx.env.client.submit({ repo: makeRepo(), prompt: 'Pick a style\\nmore text', agent: { kind: 'command', argv: ['bash', agent] } });
+    const { jobId, uiUrl } = await ctx.env.client.submit({
+      repo: makeRepo(),
+      prompt: 'Pick a style\\nmore text',
+      agent: { kind: 'command', argv: ['bash', agent] },
+    });
     assert.equal(uiUrl, `http://localhost:${Number(ctx.server.address.split(':')[1]) + 1000}/namespaces/default/workflows/${jobId}`);
     await waitFor('the question', async () => (await ctx.env.client.status(jobId)).status?.pendingQuestion ?? undefined);
 
@@ -45,16 +49,30 @@ echo ok > style.txt`);
     const summaries = (history.events ?? [])
       .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
       .map((e) => converter.fromPayload<string>(e.userMetadata!.summary!));
-    assert.ok(summaries.some((s) => /^run command agent, revision 0/.test(s)), summaries.join(' | '));
-    assert.ok(summaries.some((s) => /^commit to drover\//.test(s)), summaries.join(' | '));
-    await waitFor('final status attribute', async () => (await handle.describe()).typedSearchAttributes.get(DroverStatus) === 'succeeded' || undefined);
+    assert.ok(
+      summaries.some((s) => /^run command agent, revision 0/.test(s)),
+      summaries.join(' | '),
+    );
+    assert.ok(
+      summaries.some((s) => /^commit to drover\//.test(s)),
+      summaries.join(' | '),
+    );
+    await waitFor(
+      'final status attribute',
+      async () => (await handle.describe()).typedSearchAttributes.get(DroverStatus) === 'succeeded' || undefined,
+    );
 
     const logs = await drover(ctx.env.config, ['logs', jobId]);
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /agent\s+thinking about it/);
     assert.match(logs.stdout, /\? Tabs or spaces\?/);
     const raw = await drover(ctx.env.config, ['logs', jobId, '--json']);
-    assert.ok(raw.stdout.trim().split('\n').every((l) => typeof JSON.parse(l).text === 'string'));
+    assert.ok(
+      raw.stdout
+        .trim()
+        .split('\n')
+        .every((l) => typeof JSON.parse(l).text === 'string'),
+    );
   });
 
   it('sets namespace retention to at least 7 days', async () => {

@@ -99,7 +99,11 @@ export function agentSuite(kind: AgentKind, agents: DroverConfigInput['agents'] 
   before(async () => {
     suite.server = await startTestServer();
     suite.model = await startModelServer();
-    suite.env = await startTestEnv(suite.server.address, { worker: { backends: [kind] }, agents }, agentWorkerEnv(suite.model, suite.apiKey));
+    suite.env = await startTestEnv(
+      suite.server.address,
+      { worker: { backends: [kind] }, agents },
+      agentWorkerEnv(suite.model, suite.apiKey),
+    );
   });
   after(async () => {
     await suite.env?.stop();

@@ -14,7 +14,9 @@ import { DroverClient } from '../../src/client.js';
 
 export const tempDir = (prefix = 'drover-test-') => mkdtempSync(join(tmpdir(), prefix));
 
-export async function startTestServer(opts: { dbFile?: string; port?: number } = {}): Promise<DevServer & { dbFile: string; logFile: string }> {
+export async function startTestServer(
+  opts: { dbFile?: string; port?: number } = {},
+): Promise<DevServer & { dbFile: string; logFile: string }> {
   const bin = await ensureTemporalCli();
   const dir = tempDir('drover-server-');
   const dbFile = opts.dbFile ?? join(dir, 'dev.db');
@@ -45,7 +47,11 @@ export interface TestEnv {
 }
 
 /** A client and a worker on a fresh task queue and data dir. */
-export async function startTestEnv(address: string, overrides: DroverConfigInput = {}, workerEnv: Record<string, string> = {}): Promise<TestEnv> {
+export async function startTestEnv(
+  address: string,
+  overrides: DroverConfigInput = {},
+  workerEnv: Record<string, string> = {},
+): Promise<TestEnv> {
   const config = testConfig(address, overrides);
   const secret = `sk-test-${randomBytes(12).toString('hex')}`;
   const worker = await startWorker(config, { ...process.env, DROVER_TEST_API_KEY: secret, ...workerEnv });
@@ -62,14 +68,22 @@ export async function startTestEnv(address: string, overrides: DroverConfigInput
   };
 }
 
-const GIT_ENV = { GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+};
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' }).trim();
 }
 
 /** A real repository with one commit on main. */
-export function makeRepo(files: Record<string, string> = { 'README.md': '# demo\n', 'hello.txt': 'hello\n' }, prefix = 'drover-repo-'): string {
+export function makeRepo(
+  files: Record<string, string> = { 'README.md': '# demo\n', 'hello.txt': 'hello\n' },
+  prefix = 'drover-repo-',
+): string {
   const dir = tempDir(prefix);
   git(dir, 'init', '-q', '-b', 'main');
   for (const [path, content] of Object.entries(files)) {
@@ -119,7 +133,11 @@ export interface Run {
 }
 
 /** Runs a command without blocking the event loop (an in-process worker must keep running meanwhile). */
-export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -153,7 +171,13 @@ export function drover(config: DroverConfig, args: string[], env: Record<string,
  */
 export function workerProcess(config: DroverConfig, workerId: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId], {
-    env: { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, DROVER_TASK_QUEUE: config.taskQueue, DROVER_DATA_DIR: config.dataDir, ...env },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      DROVER_TASK_QUEUE: config.taskQueue,
+      DROVER_DATA_DIR: config.dataDir,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -185,7 +209,10 @@ export function historyText(value: unknown): string {
 export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
 /** Registers before/after hooks for a dev server and a worker shared by a describe block's tests. */
-export function serverAndWorker(overrides: DroverConfigInput = {}, workerEnv: Record<string, string> = {}): { server: TestServer; env: TestEnv } {
+export function serverAndWorker(
+  overrides: DroverConfigInput = {},
+  workerEnv: Record<string, string> = {},
+): { server: TestServer; env: TestEnv } {
   const ctx = {} as { server: TestServer; env: TestEnv };
   before(async () => {
     ctx.server = await startTestServer();

@@ -55,11 +55,19 @@ function streamMessage(res: ServerResponse, message: object, blocks: Block[], st
       sse(res, { type: 'content_block_delta', index, delta: { type: 'text_delta', text: block.text } }, 'content_block_delta');
     } else {
       sse(res, { type: 'content_block_start', index, content_block: { ...block, input: {} } }, 'content_block_start');
-      sse(res, { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } }, 'content_block_delta');
+      sse(
+        res,
+        { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } },
+        'content_block_delta',
+      );
     }
     sse(res, { type: 'content_block_stop', index }, 'content_block_stop');
   });
-  sse(res, { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: 30 } }, 'message_delta');
+  sse(
+    res,
+    { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: 30 } },
+    'message_delta',
+  );
   sse(res, { type: 'message_stop' }, 'message_stop');
   res.end();
 }
@@ -67,7 +75,9 @@ function streamMessage(res: ServerResponse, message: object, blocks: Block[], st
 function blocksFor(step: Exclude<Step, { stall: true } | { fail: number }>, body: unknown, id: () => string): Block[] {
   if ('say' in step) return [{ type: 'text', text: step.say }];
   if ('write' in step) {
-    return [{ type: 'tool_use', id: id(), name: 'Write', input: { file_path: absolutePath(body, step.write.path), content: step.write.content } }];
+    return [
+      { type: 'tool_use', id: id(), name: 'Write', input: { file_path: absolutePath(body, step.write.path), content: step.write.content } },
+    ];
   }
   if ('run' in step) return [{ type: 'tool_use', id: id(), name: 'Bash', input: { command: step.run, description: 'scripted command' } }];
   const options = step.ask.options ?? ['yes', 'no'];

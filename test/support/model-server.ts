@@ -141,7 +141,7 @@ export function sse(res: ServerResponse, data: unknown, event?: string): void {
 
 /** Finds the working directory an agent announces in its system prompt, for tools that need absolute paths. */
 export function workingDirectoryIn(body: unknown): string | undefined {
-  const m = /(?:Working directory|Current working directory|cwd)(?: is)?[:\s]+(\/[^\s<"'\\\]\)]+)/i.exec(JSON.stringify(body));
+  const m = /(?:Working directory|Current working directory|cwd)(?: is)?[:\s]+(\/[^\s<"'\\\])]+)/i.exec(JSON.stringify(body));
   // A sentence may end right after the path.
   return m?.[1]?.replace(/[.,;:]+$/, '');
 }

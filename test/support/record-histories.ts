@@ -48,9 +48,12 @@ try {
     prompt: 'Ask, then revise once after a failing check',
     agent: {
       kind: 'command',
-      argv: ['bash', agentScript(`
+      argv: [
+        'bash',
+        agentScript(`
 if [ -z "\${DROVER_ANSWER_FILE:-}" ]; then printf '{"question": "Which?"}' > .drover/question.json; exit 0; fi
-if [ -n "\${DROVER_FEEDBACK_FILE:-}" ]; then cp "$DROVER_ANSWER_FILE" out.txt; else echo wrong > out.txt; fi`)],
+if [ -n "\${DROVER_FEEDBACK_FILE:-}" ]; then cp "$DROVER_ANSWER_FILE" out.txt; else echo wrong > out.txt; fi`),
+      ],
     },
     validate: [{ name: 'check', command: 'grep -q right out.txt' }],
   });
@@ -64,11 +67,17 @@ if [ -n "\${DROVER_FEEDBACK_FILE:-}" ]; then cp "$DROVER_ANSWER_FILE" out.txt; e
     prompt: 'Critic rejects, then approves; then nobody answers',
     agent: {
       kind: 'command',
-      argv: ['bash', agentScript(`
+      argv: [
+        'bash',
+        agentScript(`
 if [ -n "\${DROVER_FEEDBACK_FILE:-}" ]; then printf '{"question": "Anyone?"}' > .drover/question.json; fi
-echo v >> v.txt`)],
+echo v >> v.txt`),
+      ],
     },
-    critic: { command: 'cat > /dev/null; if [ -f .reviewed ]; then echo \'{"approve": true}\'; else touch .reviewed; echo \'{"approve": false, "comments": "again"}\'; fi' },
+    critic: {
+      command:
+        'cat > /dev/null; if [ -f .reviewed ]; then echo \'{"approve": true}\'; else touch .reviewed; echo \'{"approve": false, "comments": "again"}\'; fi',
+    },
     timeouts: { humanAnswer: '1s' },
   });
   await env.client.result(reviewed.jobId).catch(() => undefined);
@@ -76,7 +85,12 @@ echo v >> v.txt`)],
 
   // Setup with a cache and teardown, validation from the repository's .drover.yml (v4 and later).
   const setUp = await env.client.submit({
-    repo: makeRepo({ '.drover.yml': 'validate: [grep -q edited hello.txt]\n', 'hello.txt': 'hi\n', 'deps.lock': '1\n', '.gitignore': 'deps/\n' }),
+    repo: makeRepo({
+      '.drover.yml': 'validate: [grep -q edited hello.txt]\n',
+      'hello.txt': 'hi\n',
+      'deps.lock': '1\n',
+      '.gitignore': 'deps/\n',
+    }),
     prompt: 'Edit hello.txt after setup',
     agent: { kind: 'command', command: 'echo edited > hello.txt' },
     setup: ['mkdir -p deps && echo x > deps/a'],
@@ -96,7 +110,11 @@ echo v >> v.txt`)],
   await env.client.result(setupFailed.jobId);
   await save('setup-failed', setupFailed.jobId);
 
-  const cancelled = await env.client.submit({ repo: makeRepo(), prompt: 'Hang', agent: { kind: 'command', command: 'echo started; sleep 600' } });
+  const cancelled = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Hang',
+    agent: { kind: 'command', command: 'echo started; sleep 600' },
+  });
   await waitFor('the agent', async () => (await env.client.status(cancelled.jobId)).activity?.type === 'runAgent' || undefined);
   await env.client.cancel(cancelled.jobId);
   await env.client.result(cancelled.jobId).catch(() => undefined);

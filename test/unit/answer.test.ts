@@ -7,7 +7,9 @@ import { AnswerPayload } from '../../src/shared/schemas.js';
 /** Payloads near every edge: whitespace, the length limit, wrong types, extra keys. */
 const payloads = fc.oneof(
   fc.record({ text: fc.string() }),
-  fc.record({ text: fc.constantFrom('', ' ', '\n\t ', ' ok ', 'x'.repeat(ANSWER_MAX), ` ${'x'.repeat(ANSWER_MAX)} `, 'x'.repeat(ANSWER_MAX + 1)) }),
+  fc.record({
+    text: fc.constantFrom('', ' ', '\n\t ', ' ok ', 'x'.repeat(ANSWER_MAX), ` ${'x'.repeat(ANSWER_MAX)} `, 'x'.repeat(ANSWER_MAX + 1)),
+  }),
   fc.record({ text: fc.oneof(fc.integer(), fc.constant(null), fc.boolean(), fc.array(fc.string())) }),
   fc.record({ text: fc.string(), extra: fc.anything() }),
   fc.anything(),

@@ -28,6 +28,9 @@ describe('finding the Temporal CLI', () => {
   });
 
   it('says clearly when DROVER_TEMPORAL_CLI points at nothing', () => {
-    assert.throws(() => findTemporalCli({ DROVER_TEMPORAL_CLI: join(root, 'missing') }), /DROVER_TEMPORAL_CLI=.* is not an executable file/);
+    assert.throws(
+      () => findTemporalCli({ DROVER_TEMPORAL_CLI: join(root, 'missing') }),
+      /DROVER_TEMPORAL_CLI=.* is not an executable file/,
+    );
   });
 });

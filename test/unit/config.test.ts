@@ -36,7 +36,11 @@ describe('loadConfig', () => {
   });
   it('layers file < environment < flags', () => {
     const f = file('temporal:\n  address: file:1\n  namespace: file-ns\ntaskQueue: file-q\n');
-    const c = loadConfig({ file: f, env: { ...env, TEMPORAL_ADDRESS: 'env:2', DROVER_DATA_DIR: '/data' }, overrides: { taskQueue: 'flag-q' } });
+    const c = loadConfig({
+      file: f,
+      env: { ...env, TEMPORAL_ADDRESS: 'env:2', DROVER_DATA_DIR: '/data' },
+      overrides: { taskQueue: 'flag-q' },
+    });
     assert.equal(c.temporal.address, 'env:2');
     assert.equal(c.temporal.namespace, 'file-ns');
     assert.equal(c.taskQueue, 'flag-q');
@@ -50,8 +54,13 @@ describe('loadConfig', () => {
     assert.equal(c.taskQueue, 'q');
   });
   it('reads agent backends and docker settings from the file, and the worker switches from the environment', () => {
-    const path = file('agents: {claude-code: {model: m1, allowedTools: [Bash]}, codex: {bypassSandbox: true}}\ndocker: {poolSize: 3, network: host}\nworker: {runtime: host, backends: [codex]}\n');
-    const c = loadConfig({ file: path, env: { ...env, DROVER_BACKENDS: 'claude-code, command', DROVER_RUNTIME: 'docker', DROVER_DOCKER: 'off' } });
+    const path = file(
+      'agents: {claude-code: {model: m1, allowedTools: [Bash]}, codex: {bypassSandbox: true}}\ndocker: {poolSize: 3, network: host}\nworker: {runtime: host, backends: [codex]}\n',
+    );
+    const c = loadConfig({
+      file: path,
+      env: { ...env, DROVER_BACKENDS: 'claude-code, command', DROVER_RUNTIME: 'docker', DROVER_DOCKER: 'off' },
+    });
     assert.equal(c.agents['claude-code'].model, 'm1');
     assert.equal(c.agents['claude-code'].permissionMode, 'acceptEdits');
     assert.equal(c.agents['claude-code'].onPermissionRequest, 'deny');
@@ -72,12 +81,15 @@ describe('loadConfig', () => {
       [join(dir, 'missing.yaml'), /config file not found/],
     ];
     for (const [path, message] of cases) {
-      assert.throws(() => loadConfig({ file: path, env }), (err: Error & { type?: string }) => {
-        assert.equal(err.type, 'ConfigInvalid');
-        assert.match(err.message, message);
-        assert.equal(err.message.includes('\n'), false);
-        return true;
-      });
+      assert.throws(
+        () => loadConfig({ file: path, env }),
+        (err: Error & { type?: string }) => {
+          assert.equal(err.type, 'ConfigInvalid');
+          assert.match(err.message, message);
+          assert.equal(err.message.includes('\n'), false);
+          return true;
+        },
+      );
     }
   });
 });

@@ -19,7 +19,8 @@ function fakeEngine() {
     },
     isRunning: async (id) => containers.has(id),
     remove: async (id) => void containers.delete(id),
-    listByLabel: async (label, value) => [...containers].filter(([, l]) => (value === undefined ? label in l : l[label] === value)).map(([id, labels]) => ({ id, labels })),
+    listByLabel: async (label, value) =>
+      [...containers].filter(([, l]) => (value === undefined ? label in l : l[label] === value)).map(([id, labels]) => ({ id, labels })),
     run: async () => 0,
   };
   return { engine: engine as Engine, containers };
@@ -29,7 +30,12 @@ describe('docker pool', () => {
   it('keeps poolSize warm containers, hands one to a job, and refills after the job, also after a no-op fill', async () => {
     const { engine, containers } = fakeEngine();
     containers.set('old', { 'drover.worker': 'w1' });
-    const pool = new DockerPool(engine, { workerId: 'w1', slotsDir: tempDir(), defaultImage: 'img', config: DockerConfig.parse({ poolSize: 2 }) });
+    const pool = new DockerPool(engine, {
+      workerId: 'w1',
+      slotsDir: tempDir(),
+      defaultImage: 'img',
+      config: DockerConfig.parse({ poolSize: 2 }),
+    });
     assert.deepEqual(await pool.start(), { removed: 1 }, 'leftovers of this worker are removed');
     await pool.warm();
     await pool.warm(); // a fill with nothing to do must not block later fills
@@ -54,7 +60,12 @@ describe('docker pool', () => {
   it('makes a container for a job whose container is gone, labelled with the job', async () => {
     const { engine, containers } = fakeEngine();
     const slots = tempDir();
-    const pool = new DockerPool(engine, { workerId: 'w2', slotsDir: slots, defaultImage: 'img', config: DockerConfig.parse({ poolSize: 0 }) });
+    const pool = new DockerPool(engine, {
+      workerId: 'w2',
+      slotsDir: slots,
+      defaultImage: 'img',
+      config: DockerConfig.parse({ poolSize: 0 }),
+    });
     await pool.start();
     const slot = await pool.claim('job-2');
     containers.delete(slot.container); // killed from outside

@@ -27,10 +27,20 @@ describe('env files', () => {
 describe('drover logs rendering', () => {
   it('shows the events read from an agent line, marked by kind, and hides JSON chatter with none', () => {
     const ts = '2026-11-23T10:11:12.000Z';
-    const withEvents = JSON.stringify({ ts, source: 'agent', text: '{"type":"assistant"}', events: [{ type: 'file_change', text: 'Write a.txt' }, { type: 'question', text: 'Which?' }] });
+    const withEvents = JSON.stringify({
+      ts,
+      source: 'agent',
+      text: '{"type":"assistant"}',
+      events: [
+        { type: 'file_change', text: 'Write a.txt' },
+        { type: 'question', text: 'Which?' },
+      ],
+    });
     assert.deepEqual(renderLogLine(withEvents), ['10:11:12 agent    ✎ Write a.txt', '10:11:12 agent    ? Which?']);
     assert.deepEqual(renderLogLine(JSON.stringify({ ts, source: 'agent', text: '{"type":"step_start"}', events: [] })), []);
-    assert.deepEqual(renderLogLine(JSON.stringify({ ts, source: 'validate', check: 'tests', text: 'tests: passed' })), ['10:11:12 validate:tests   tests: passed']);
+    assert.deepEqual(renderLogLine(JSON.stringify({ ts, source: 'validate', check: 'tests', text: 'tests: passed' })), [
+      '10:11:12 validate:tests   tests: passed',
+    ]);
     assert.deepEqual(renderLogLine('not json'), ['not json']);
   });
 });

@@ -13,7 +13,12 @@ const base = { cwd: '/tmp', env: { PATH: process.env.PATH ?? '', HOME: '/nonexis
 describe('host runtime', () => {
   it('runs a process, feeds stdin, splits stdout and stderr into lines and returns the exit code', async () => {
     const lines: string[] = [];
-    const r = await rt.exec({ ...base, argv: ['bash', '-c', 'read x; echo "got $x"; echo oops >&2; exit 3'], stdin: 'hi\n', onLine: (s, l) => lines.push(`${s}:${l}`) });
+    const r = await rt.exec({
+      ...base,
+      argv: ['bash', '-c', 'read x; echo "got $x"; echo oops >&2; exit 3'],
+      stdin: 'hi\n',
+      onLine: (s, l) => lines.push(`${s}:${l}`),
+    });
     assert.equal(r.exitCode, 3);
     assert.equal(r.end, 'exit');
     assert.deepEqual(lines.sort(), ['stderr:oops', 'stdout:got hi']);
@@ -40,14 +45,24 @@ describe('host runtime', () => {
   });
   it('kills a silent process with the idle watchdog, children included', async () => {
     let child = 0;
-    const r = await rt.exec({ ...base, argv: ['bash', '-c', 'sleep 60 & echo $!; wait'], idleTimeoutMs: 300, onLine: (_s, l) => (child = Number(l)) });
+    const r = await rt.exec({
+      ...base,
+      argv: ['bash', '-c', 'sleep 60 & echo $!; wait'],
+      idleTimeoutMs: 300,
+      onLine: (_s, l) => (child = Number(l)),
+    });
     assert.equal(r.end, 'idle');
     assert.ok(r.durationMs < 5_000);
     await new Promise((res) => setTimeout(res, 100));
     assert.equal(isAlive(child), false, 'the child in the process group is gone');
   });
   it('enforces the hard timeout even when the process keeps printing', async () => {
-    const r = await rt.exec({ ...base, argv: ['bash', '-c', 'while true; do echo tick; sleep 0.05; done'], idleTimeoutMs: 1_000, hardTimeoutMs: 400 });
+    const r = await rt.exec({
+      ...base,
+      argv: ['bash', '-c', 'while true; do echo tick; sleep 0.05; done'],
+      idleTimeoutMs: 1_000,
+      hardTimeoutMs: 400,
+    });
     assert.equal(r.end, 'timeout');
   });
   it('stops on abort and reports cancelled', async () => {
@@ -69,7 +84,12 @@ describe('host runtime', () => {
     assert.equal((await p).signal, 'SIGTERM');
 
     // This one ignores SIGTERM and left the agent's group with setsid.
-    const stubborn = rt.exec({ ...base, argv: ['bash', '-c', "setsid bash -c 'trap \"\" TERM; echo $$; sleep 30' & wait"], tag: 'unit-test-stubborn', onLine: (_s, l) => (pid = Number(l)) });
+    const stubborn = rt.exec({
+      ...base,
+      argv: ['bash', '-c', 'setsid bash -c \'trap "" TERM; echo $$; sleep 30\' & wait'],
+      tag: 'unit-test-stubborn',
+      onLine: (_s, l) => (pid = Number(l)),
+    });
     let pid = 0;
     await new Promise((res) => setTimeout(res, 300));
     assert.ok(pid > 0 && isAlive(pid));

@@ -11,9 +11,19 @@ const dir = mkdtempSync(join(tmpdir(), 'drover-args-'));
 
 describe('submit flags and job files', () => {
   it('builds a spec from flags', () => {
-    const spec = jobSpecFromFlags({ repo: '/r', prompt: 'p', agent: 'command', agentCommand: 'run-it', validate: ['npm test', 'npm run lint'], env: ['A=1', 'B=x=y'] });
+    const spec = jobSpecFromFlags({
+      repo: '/r',
+      prompt: 'p',
+      agent: 'command',
+      agentCommand: 'run-it',
+      validate: ['npm test', 'npm run lint'],
+      env: ['A=1', 'B=x=y'],
+    });
     assert.deepEqual(spec.agent, { kind: 'command', command: 'run-it', env: { A: '1', B: 'x=y' } });
-    assert.deepEqual(spec.validate, [{ name: 'npm test', command: 'npm test' }, { name: 'npm run lint', command: 'npm run lint' }]);
+    assert.deepEqual(spec.validate, [
+      { name: 'npm test', command: 'npm test' },
+      { name: 'npm run lint', command: 'npm run lint' },
+    ]);
   });
   it('reads a job file, and flags override it', () => {
     const f = join(dir, 'job.yaml');
@@ -34,10 +44,16 @@ describe('submit flags and job files', () => {
 describe('agent prompts and critic verdicts', () => {
   it('continues the prompt with questions, answers and feedback', () => {
     const text = fullPrompt('Do X', [{ question: 'Which?', answer: 'That one' }], 'tests failed');
-    assert.match(text, /^Do X\n\n## Your questions and the answers\n\nQ: Which\?\nA: That one\n\n## Feedback on your previous attempt\n\ntests failed\n$/);
+    assert.match(
+      text,
+      /^Do X\n\n## Your questions and the answers\n\nQ: Which\?\nA: That one\n\n## Feedback on your previous attempt\n\ntests failed\n$/,
+    );
   });
   it('takes the last JSON verdict line from the critic', () => {
-    assert.deepEqual(parseVerdict(['thinking', '{"approve": false, "comments": "no"}', 'noise', '{"approve": true}']), { approve: true, comments: '' });
+    assert.deepEqual(parseVerdict(['thinking', '{"approve": false, "comments": "no"}', 'noise', '{"approve": true}']), {
+      approve: true,
+      comments: '',
+    });
     assert.throws(() => parseVerdict(['looks good to me']), /critic printed no/);
     // A secret the critic escaped in JSON is redacted once parsed, before the comments are cut.
     const redact = (t: string) => t.split('sk-secret-123').join('[redacted:K]');

@@ -40,7 +40,13 @@ describe('repository locations', () => {
     ]) {
       assert.ok(repoLocationProblem(bad), bad);
     }
-    for (const good of ['https://github.com/acme/app.git', 'ssh://git@example.com/app.git', 'git@github.com:acme/app.git', '/srv/app', 'git://h/x']) {
+    for (const good of [
+      'https://github.com/acme/app.git',
+      'ssh://git@example.com/app.git',
+      'git@github.com:acme/app.git',
+      '/srv/app',
+      'git://h/x',
+    ]) {
       assert.equal(repoLocationProblem(good), undefined, good);
     }
   });
@@ -75,8 +81,14 @@ describe('the worker policy', () => {
 
   it('limits repositories to repos.allow and protocols to git.protocols (file only for local paths)', () => {
     checkRepoAllowed('https://github.com/acme/app.git', policy);
-    assert.throws(() => checkRepoAllowed('https://github.com/evil/app.git', policy), { type: 'RepoNotAllowed', message: /not in repos\.allow/ });
-    assert.throws(() => checkRepoAllowed('git://github.com/acme/app.git', policy), { type: 'RepoNotAllowed', message: /protocol git is not enabled/ });
+    assert.throws(() => checkRepoAllowed('https://github.com/evil/app.git', policy), {
+      type: 'RepoNotAllowed',
+      message: /not in repos\.allow/,
+    });
+    assert.throws(() => checkRepoAllowed('git://github.com/acme/app.git', policy), {
+      type: 'RepoNotAllowed',
+      message: /protocol git is not enabled/,
+    });
     assert.throws(() => checkRepoAllowed('ext::sh -c x', { ...policy, reposAllow: undefined }), { type: 'RepoNotAllowed' });
     checkRepoAllowed('/tmp/anything', { ...policy, reposAllow: undefined });
   });
@@ -90,7 +102,10 @@ describe('the worker policy', () => {
 
   it('passes into a container only the variables docker.envAllow names', () => {
     checkRuntimeEnv(['ANTHROPIC_API_KEY', 'MY_MODE'], policy);
-    assert.throws(() => checkRuntimeEnv(['ANTHROPIC_API_KEY', 'AWS_SECRET_ACCESS_KEY'], policy), { type: 'EnvNotAllowed', message: /AWS_SECRET_ACCESS_KEY/ });
+    assert.throws(() => checkRuntimeEnv(['ANTHROPIC_API_KEY', 'AWS_SECRET_ACCESS_KEY'], policy), {
+      type: 'EnvNotAllowed',
+      message: /AWS_SECRET_ACCESS_KEY/,
+    });
     assert.throws(() => checkRuntimeEnv(['ANTHROPIC_API_KEY'], { ...policy, envAllow: [] }), { type: 'EnvNotAllowed' });
   });
 });

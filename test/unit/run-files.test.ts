@@ -77,7 +77,10 @@ describe('worktree paths from the workflow', () => {
     const { checkWorktreePath } = await import('../../src/activities/workspace.js');
     const { dataPaths } = await import('../../src/config/paths.js');
     const paths = dataPaths('/data');
-    const ok = [['j1', '/data/worktrees/j1'], ['j1', '/data/docker-slots/0123456789ab/j1']];
+    const ok = [
+      ['j1', '/data/worktrees/j1'],
+      ['j1', '/data/docker-slots/0123456789ab/j1'],
+    ];
     for (const [job, path] of ok) checkWorktreePath({ paths }, job!, path!);
     const bad = [
       ['j1', '/root'],
@@ -88,6 +91,7 @@ describe('worktree paths from the workflow', () => {
       ['j1', '/data/docker-slots/not-a-slot/j1'],
       ['.home', '/data/docker-slots/0123456789ab/.home'],
     ];
-    for (const [job, path] of bad) assert.throws(() => checkWorktreePath({ paths }, job!, path!), { type: 'InvalidInput' }, `${job} ${path}`);
+    for (const [job, path] of bad)
+      assert.throws(() => checkWorktreePath({ paths }, job!, path!), { type: 'InvalidInput' }, `${job} ${path}`);
   });
 });

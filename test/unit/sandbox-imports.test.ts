@@ -22,7 +22,10 @@ describe('the workflow sandbox (src/workflows, src/shared)', () => {
           if (typeOnly) continue;
           if (spec.startsWith('.')) {
             const target = relative(SRC, join(SRC, dir, spec));
-            assert.ok(SANDBOXED.some((d) => target.startsWith(`${d}/`)), `${name} value-imports ${spec} from outside the sandbox`);
+            assert.ok(
+              SANDBOXED.some((d) => target.startsWith(`${d}/`)),
+              `${name} value-imports ${spec} from outside the sandbox`,
+            );
           } else {
             assert.ok(ALLOWED_PACKAGES.has(spec), `${name} imports ${spec}`);
           }

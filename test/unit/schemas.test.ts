@@ -6,16 +6,34 @@ import { JobSpec } from '../../src/shared/schemas.js';
 
 describe('job ids and refs', () => {
   it('accepts ordinary refs and shas', () => {
-    for (const ref of ['HEAD', 'main', 'feature/x', 'v1.2.3', 'a1b2c3d4e5f6', 'release-2024.10']) assert.equal(gitRefProblem(ref), undefined, ref);
+    for (const ref of ['HEAD', 'main', 'feature/x', 'v1.2.3', 'a1b2c3d4e5f6', 'release-2024.10'])
+      assert.equal(gitRefProblem(ref), undefined, ref);
   });
   it('rejects refs git would read as options or that escape', () => {
-    for (const ref of ['--upload-pack=x', '-x', '../x', 'a..b', 'a b', 'x~1', 'x^', 'a:b', '/x', 'x/', 'a//b', '.hidden', 'x.lock', 'x@{1}', 'x\n']) {
+    for (const ref of [
+      '--upload-pack=x',
+      '-x',
+      '../x',
+      'a..b',
+      'a b',
+      'x~1',
+      'x^',
+      'a:b',
+      '/x',
+      'x/',
+      'a//b',
+      '.hidden',
+      'x.lock',
+      'x@{1}',
+      'x\n',
+    ]) {
       assert.notEqual(gitRefProblem(ref), undefined, ref);
     }
   });
   it('keeps job ids safe as workflow ids and branch names', () => {
     assert.equal(jobIdProblem('job-20260101-abcd'), undefined);
-    for (const id of ['', '../x', '-x', 'a..b', 'x.lock', 'a/b', 'x'.repeat(101), 'sp ace']) assert.notEqual(jobIdProblem(id), undefined, id);
+    for (const id of ['', '../x', '-x', 'a..b', 'x.lock', 'a/b', 'x'.repeat(101), 'sp ace'])
+      assert.notEqual(jobIdProblem(id), undefined, id);
     assert.equal(branchFor('j1'), 'drover/j1');
     assert.equal(hostQueueFor('drover', 'box'), 'drover@box');
   });

@@ -63,7 +63,13 @@ describe('dependency caches', () => {
     await cache.restore('old', tempDir()); // now the most recently used
     const out = await cache.save('new', wt, ['big']);
     assert.deepEqual(out.evicted, ['mid']);
-    assert.deepEqual(cache.list().map((e) => e.key).sort(), ['new', 'old']);
+    assert.deepEqual(
+      cache
+        .list()
+        .map((e) => e.key)
+        .sort(),
+      ['new', 'old'],
+    );
     assert.equal(parseSize('10g'), 10 * 1024 ** 3);
     // One larger than the whole limit is not even copied.
     writeFileSync(join(wt, 'huge'), Buffer.alloc(800_000));
@@ -100,7 +106,10 @@ describe('.drover.yml and included files', () => {
   };
 
   it('reads steps from the commit, bare commands named by themselves', async () => {
-    const { mirror, sha } = await mirrorOf({ '.drover.yml': 'setup: [npm ci]\nvalidate:\n  - {name: test, command: npm test, timeout: 2m}\ncache:\n  - {key: [package-lock.json], paths: [node_modules/]}\n' });
+    const { mirror, sha } = await mirrorOf({
+      '.drover.yml':
+        'setup: [npm ci]\nvalidate:\n  - {name: test, command: npm test, timeout: 2m}\ncache:\n  - {key: [package-lock.json], paths: [node_modules/]}\n',
+    });
     const d = await readRepoDefaults(git, mirror, sha, {});
     assert.deepEqual(d?.setup, [{ name: 'npm ci', command: 'npm ci', timeout: '10m' }]);
     assert.deepEqual(d?.validate, [{ name: 'test', command: 'npm test', timeout: '2m' }]);
@@ -117,7 +126,10 @@ describe('.drover.yml and included files', () => {
     ];
     for (const [files, link, why] of reasons) {
       const { mirror, sha } = await mirrorOf(files, link);
-      const err = await readRepoDefaults(git, mirror, sha, {}).then(() => undefined, (e: unknown) => e);
+      const err = await readRepoDefaults(git, mirror, sha, {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof AppError && err.type === 'RepoConfigInvalid', String(err));
       assert.match(err.message, why);
     }
@@ -144,13 +156,28 @@ describe('.drover.yml and included files', () => {
   });
 
   it('the job overrides the repository, which overrides the worker, field by field', () => {
-    const job = JobInput.parse({ ...JobSpec.parse({ repo: '/r', prompt: 'p', agent: { kind: 'command', command: 'true' }, setup: ['make deps'] }), id: 'j1' });
+    const job = JobInput.parse({
+      ...JobSpec.parse({ repo: '/r', prompt: 'p', agent: { kind: 'command', command: 'true' }, setup: ['make deps'] }),
+      id: 'j1',
+    });
     const step = (c: string) => ({ name: c, command: c, timeout: '10m' });
-    const defaults = mergeDefaults({ setup: [step('repo setup')], validate: [step('repo test')] }, { validate: [step('worker test')], teardown: [step('worker teardown')] });
+    const defaults = mergeDefaults(
+      { setup: [step('repo setup')], validate: [step('repo test')] },
+      { validate: [step('worker test')], teardown: [step('worker teardown')] },
+    );
     const plan = jobPlan(job, defaults);
-    assert.deepEqual(plan.setup.map((s) => s.command), ['make deps']);
-    assert.deepEqual(plan.validate.map((s) => s.command), ['repo test']);
-    assert.deepEqual(plan.teardown.map((s) => s.command), ['worker teardown']);
+    assert.deepEqual(
+      plan.setup.map((s) => s.command),
+      ['make deps'],
+    );
+    assert.deepEqual(
+      plan.validate.map((s) => s.command),
+      ['repo test'],
+    );
+    assert.deepEqual(
+      plan.teardown.map((s) => s.command),
+      ['worker teardown'],
+    );
     assert.deepEqual(plan.cache, []);
   });
 });

@@ -12,7 +12,7 @@ function controlledFetch() {
     new Promise<void>((resolve, reject) => {
       active += 1;
       maxActive = Math.max(maxActive, active);
-      const run = { started: runs.length, signal, release: () => undefined as void };
+      const run = { started: runs.length, signal, release: (): void => undefined };
       run.release = () => {
         active -= 1;
         resolve();
@@ -56,7 +56,7 @@ describe('shared fetch', () => {
     const two = shared('b', f.work);
     await delay(1);
     assert.equal(f.runs.length, 2);
-    f.runs.forEach((r) => r.release());
+    for (const r of f.runs) r.release();
     assert.notEqual((await one).id, (await two).id);
   });
 

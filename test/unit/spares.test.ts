@@ -23,7 +23,7 @@ async function mirrorWithTwoCommits() {
 }
 
 describe('spare checkouts', () => {
-  it('makes one for a slow repository, hands it to one job only, and brings it to the job\'s commit', async () => {
+  it("makes one for a slow repository, hands it to one job only, and brings it to the job's commit", async () => {
     const { data, mirror, first, second } = await mirrorWithTwoCommits();
     const spares = createSpares({ dir: join(data, 'spares'), git: gitApi, perRepo: 1, maxRepos: 4, slowMs: 0 });
     spares.noteCheckout(mirror, 1_000);
@@ -37,12 +37,12 @@ describe('spare checkouts', () => {
     assert.equal(readFileSync(join(repo.worktree, 'a.txt'), 'utf8'), 'two\n');
     assert.equal(existsSync(join(repo.worktree, 'gone.txt')), false);
     const status = git(repo.worktree, `--git-dir=${repo.gitdir}`, `--work-tree=${repo.worktree}`, 'status', '--porcelain');
-    assert.equal(status, '', 'the index matches the checkout of the job\'s commit');
+    assert.equal(status, '', "the index matches the checkout of the job's commit");
     assert.equal(git(repo.worktree, `--git-dir=${repo.gitdir}`, 'rev-parse', 'HEAD'), second);
     await spares.close();
   });
 
-  it('refuses a spare whose .gitattributes differ from the job\'s commit (a fresh checkout would differ)', async () => {
+  it("refuses a spare whose .gitattributes differ from the job's commit (a fresh checkout would differ)", async () => {
     const origin = makeRepo({ 'a.txt': 'one\n' });
     const first = git(origin, 'rev-parse', 'HEAD');
     writeFileSync(join(origin, '.gitattributes'), '*.txt text eol=crlf\n');

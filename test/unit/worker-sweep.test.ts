@@ -13,7 +13,13 @@ const git = createGit({ timeouts: { clone: 60_000, fetch: 60_000, push: 60_000, 
 describe('the worker sweep', () => {
   it('removes what finished and moved jobs left (worktrees, git and run dirs, slots, old mirror branches, half-made mirrors) and keeps the rest', async () => {
     const paths = dataPaths(tempDir('drover-sweep-'));
-    const where: Record<string, JobWhereabouts> = { done: 'finished', moved: 'elsewhere', mine: 'here', busy: 'unknown', boxed: 'finished' };
+    const where: Record<string, JobWhereabouts> = {
+      done: 'finished',
+      moved: 'elsewhere',
+      mine: 'here',
+      busy: 'unknown',
+      boxed: 'finished',
+    };
     for (const id of ['done', 'moved', 'mine', 'busy']) {
       for (const dir of [paths.worktree(id), paths.jobGitDir(id), paths.jobRunDir(id)]) mkdirSync(dir, { recursive: true });
     }
@@ -36,7 +42,8 @@ describe('the worker sweep', () => {
     const report = await sweep(found, async (id) => where[id] ?? 'unknown', { git, runtime: createHostRuntime() });
     assert.deepEqual(report.swept.sort(), ['boxed', 'done', 'moved']);
     assert.deepEqual(report.kept.sort(), ['busy', 'mine']);
-    for (const id of ['done', 'moved']) assert.equal(existsSync(paths.worktree(id)) || existsSync(paths.jobGitDir(id)) || existsSync(paths.jobRunDir(id)), false, id);
+    for (const id of ['done', 'moved'])
+      assert.equal(existsSync(paths.worktree(id)) || existsSync(paths.jobGitDir(id)) || existsSync(paths.jobRunDir(id)), false, id);
     for (const id of ['mine', 'busy']) assert.ok(existsSync(paths.worktree(id)) && existsSync(paths.jobGitDir(id)), id);
     assert.equal(existsSync(slot), false, 'the slot of a finished container job');
     assert.equal(sh(mirror, 'for-each-ref', '--format=%(refname)', 'refs/heads/drover/'), 'refs/heads/drover/mine');

@@ -7,7 +7,11 @@ import { printJson, say } from '../output.js';
 export function registerCache(program: Command): void {
   const cache = program.command('cache').description("list or clear the dependency caches in this worker's data dir");
   const open = async (cmd: Command) => {
-    const [{ createDepCache }, { dataPaths }, config] = await Promise.all([import('../../activities/dep-cache.js'), import('../../config/paths.js'), configFrom(cmd)]);
+    const [{ createDepCache }, { dataPaths }, config] = await Promise.all([
+      import('../../activities/dep-cache.js'),
+      import('../../config/paths.js'),
+      configFrom(cmd),
+    ]);
     return createDepCache({ dir: dataPaths(config.dataDir).caches(), maxBytes: Infinity });
   };
 
@@ -21,7 +25,8 @@ export function registerCache(program: Command): void {
       if (entries.length === 0) return say('no caches');
       const total = entries.reduce((sum, e) => sum + e.sizeBytes, 0);
       say(['KEY', 'SIZE', 'LAST USED', 'PATHS'].join('  '));
-      for (const e of entries) say([e.key, mb(e.sizeBytes).padStart(9), e.usedAt.slice(0, 19).replace('T', ' '), e.paths.join(', ')].join('  '));
+      for (const e of entries)
+        say([e.key, mb(e.sizeBytes).padStart(9), e.usedAt.slice(0, 19).replace('T', ' '), e.paths.join(', ')].join('  '));
       say(`${entries.length} cache(s), ${mb(total)}`);
     });
 

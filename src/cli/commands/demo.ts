@@ -8,7 +8,8 @@ import { note, renderReport, say } from '../output.js';
 import { exitCodeForReport } from './result.js';
 
 const GREET_BUGGY = "export function greet(name) {\n  return 'Hello ' + name;\n}\n";
-const TEST = "import assert from 'node:assert/strict';\nimport { greet } from './greet.js';\nassert.equal(greet('world'), 'Hello, world!');\nconsole.log('ok');\n";
+const TEST =
+  "import assert from 'node:assert/strict';\nimport { greet } from './greet.js';\nassert.equal(greet('world'), 'Hello, world!');\nconsole.log('ok');\n";
 const AGENT = `#!/usr/bin/env bash
 # A stand-in for a coding agent: it reads the prompt and edits the code.
 echo "read the prompt: $(head -n 1 "$DROVER_PROMPT_FILE")"
@@ -26,7 +27,11 @@ export function registerDemo(program: Command): void {
     .description("Drover's main job end to end on the embedded default: dev server + UI, worker, a sample repo and job")
     .option('--exit', 'exit when the job ends (default when stdout is not a terminal)')
     .action(async (flags: { exit?: boolean }, cmd: Command) => {
-      const [{ DroverClient }, { startEmbedded, untilSignal }, config] = await Promise.all([import('../../client.js'), import('./serve.js'), configFrom(cmd)]);
+      const [{ DroverClient }, { startEmbedded, untilSignal }, config] = await Promise.all([
+        import('../../client.js'),
+        import('./serve.js'),
+        configFrom(cmd),
+      ]);
       const env = await startEmbedded(config);
       let code = 1;
       try {
@@ -45,7 +50,8 @@ export function registerDemo(program: Command): void {
           note(`submitted ${jobId}\n  ui: ${uiUrl}`);
           const report = await followJob(client, jobId);
           say(renderReport(report));
-          if (report.result?.commit) say(`\nThe commit is on branch ${report.result.branch} of ${repo}:\n  git -C ${repo} log --stat ${report.result.branch} -1`);
+          if (report.result?.commit)
+            say(`\nThe commit is on branch ${report.result.branch} of ${repo}:\n  git -C ${repo} log --stat ${report.result.branch} -1`);
           code = exitCodeForReport(report);
         } finally {
           await client.close();

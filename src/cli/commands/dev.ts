@@ -10,7 +10,11 @@ export function registerDev(program: Command): void {
     .option('--ui-port <port>', 'Temporal UI port', (v) => Number(v))
     .option('--headless', 'no UI')
     .action(async (flags: { port?: number; uiPort?: number; headless?: boolean }, cmd: Command) => {
-      const [{ describeChecks }, { startEmbedded, untilSignal }, base] = await Promise.all([import('../../worker-backends.js'), import('./serve.js'), configFrom(cmd)]);
+      const [{ describeChecks }, { startEmbedded, untilSignal }, base] = await Promise.all([
+        import('../../worker-backends.js'),
+        import('./serve.js'),
+        configFrom(cmd),
+      ]);
       const config = { ...base, dev: { port: flags.port ?? base.dev.port, uiPort: flags.uiPort ?? base.dev.uiPort } };
       const env = await startEmbedded(config, { headless: flags.headless ?? false });
       say(
@@ -22,7 +26,9 @@ export function registerDev(program: Command): void {
             : 'Worker           (the one already running on this data dir)',
           ...(env.worker ? [`Backends         ${describeChecks(env.worker.backends)}`] : []),
           ...(env.worker
-            ? [`Docker           ${env.worker.docker.pool ? `${env.worker.docker.pool.defaultImage} (submit --runtime docker)` : `not used: ${env.worker.docker.problem}`}`]
+            ? [
+                `Docker           ${env.worker.docker.pool ? `${env.worker.docker.pool.defaultImage} (submit --runtime docker)` : `not used: ${env.worker.docker.problem}`}`,
+              ]
             : []),
           `Data dir         ${env.config.dataDir}`,
           '',

@@ -12,7 +12,11 @@ export function registerImage(program: Command): void {
     .option('--force', 'rebuild even if the image exists')
     .option('--json', 'print JSON')
     .action(async (flags: { tag?: string; force?: boolean; json?: boolean }, cmd: Command) => {
-      const [{ connectEngine }, { buildAgentImage }, config] = await Promise.all([import('../../runtimes/docker/engine.js'), import('../../runtimes/docker/image.js'), configFrom(cmd)]);
+      const [{ connectEngine }, { buildAgentImage }, config] = await Promise.all([
+        import('../../runtimes/docker/engine.js'),
+        import('../../runtimes/docker/image.js'),
+        configFrom(cmd),
+      ]);
       const tag = flags.tag ?? config.docker.image ?? defaultImageTag();
       const result = await buildAgentImage(connectEngine(config.docker.socket), {
         tag,

@@ -18,11 +18,15 @@ export function registerSubmit(program: Command): void {
     .option('--prompt-file <file>', 'read the prompt from a file')
     .option('--agent <kind>', 'agent backend: claude-code, codex, opencode, mini-swe-agent, openhands or command')
     .option('--agent-command <shell>', 'for --agent command: the shell command to run')
-    .option('--model <name>', 'for CLI agents: the model (default: the worker\'s setting)')
+    .option('--model <name>', "for CLI agents: the model (default: the worker's setting)")
     .option('--max-turns <n>', 'for CLI agents that support it: cap the turns of one run')
     .option('--runtime <kind>', "where the agent and checks run: host or docker (default: the worker's)")
     .option('--image <name>', "for --runtime docker: the image (default: the worker's)")
-    .option('--runtime-env <NAME>', "for --runtime docker: a variable the container gets from the worker's environment (repeatable)", collect)
+    .option(
+      '--runtime-env <NAME>',
+      "for --runtime docker: a variable the container gets from the worker's environment (repeatable)",
+      collect,
+    )
     .option('--env <KEY=VALUE>', 'non-secret variable for the agent (repeatable)', collect)
     .option('--setup <shell>', 'setup command run before the agent, e.g. "npm install" (repeatable; default: .drover.yml)', collect)
     .option('--validate <shell>', 'validation command run after the agent (repeatable; default: .drover.yml)', collect)
@@ -56,4 +60,3 @@ export function registerSubmit(program: Command): void {
       });
     });
 }
-

@@ -17,7 +17,9 @@ export function registerWorker(program: Command): void {
       const worker = await startWorker({ ...config, ...(flags.workerId ? { workerId: flags.workerId } : {}) });
       say(`worker ${worker.workerId} polling ${config.taskQueue} and ${worker.hostQueue} at ${config.temporal.address}`);
       say(`backends: ${describeChecks(worker.backends)}`);
-      say(`docker: ${worker.docker.pool ? `${worker.docker.pool.defaultImage}, ${config.docker.poolSize} warm, network ${config.docker.network}` : `unavailable (${worker.docker.problem})`}`);
+      say(
+        `docker: ${worker.docker.pool ? `${worker.docker.pool.defaultImage}, ${config.docker.poolSize} warm, network ${config.docker.network}` : `unavailable (${worker.docker.problem})`}`,
+      );
       const sig = await Promise.race([untilSignal(), worker.done.then(() => 'worker stopped')]);
       note(`drover: stopping worker (${sig}); running activities get ${config.worker.shutdownGrace}`);
       await worker.shutdown();

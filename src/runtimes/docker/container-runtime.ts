@@ -38,21 +38,23 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
 
   async function exec(spec: ExecSpec): Promise<ExecResult> {
     const started = Date.now();
-    const run = await engine.exec({
-      container,
-      argv: spec.argv,
-      cwd: spec.cwd,
-      env: spec.env,
-      user: AGENT_USER,
-      ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
-      ...(spec.keepStdinOpen ? { keepStdinOpen: true } : {}),
-    }).catch((err: { statusCode?: number; message?: string }) => {
-      // 404: removed, 409: not running; either way the attempt fails and a retry gets a new container.
-      if (err.statusCode === 404 || err.statusCode === 409) {
-        throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} is gone or stopped (killed from outside?)`);
-      }
-      throw err;
-    });
+    const run = await engine
+      .exec({
+        container,
+        argv: spec.argv,
+        cwd: spec.cwd,
+        env: spec.env,
+        user: AGENT_USER,
+        ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+        ...(spec.keepStdinOpen ? { keepStdinOpen: true } : {}),
+      })
+      .catch((err: { statusCode?: number; message?: string }) => {
+        // 404: removed, 409: not running; either way the attempt fails and a retry gets a new container.
+        if (err.statusCode === 404 || err.statusCode === 409) {
+          throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} is gone or stopped (killed from outside?)`);
+        }
+        throw err;
+      });
     let end: ExecEnd = 'exit';
     let stopping: Promise<void> | undefined;
     const stop = (why: ExecEnd) => {
@@ -65,7 +67,10 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
       })();
     };
     const dog = watchdog(spec, stop);
-    for (const [name, stream] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
+    for (const [name, stream] of [
+      ['stdout', run.stdout],
+      ['stderr', run.stderr],
+    ] as const) {
       const split = lineSplitter((line) => spec.onLine?.(name, line));
       stream.on('data', (chunk: Buffer) => {
         dog.touch();
@@ -93,7 +98,7 @@ export function containerRuntime(engine: Engine, container: string): Runtime {
       throw new AppError('AgentFailed', `the job's container ${container.slice(0, 12)} stopped during the run (killed from outside?)`);
     }
     if (end === 'exit' && exitCode === 137 && (await engine.oomKills(container)) > 0) {
-      throw new AppError('AgentResourceLimit', 'the agent ran out of memory: killed at the container\'s memory limit (docker.memory)');
+      throw new AppError('AgentResourceLimit', "the agent ran out of memory: killed at the container's memory limit (docker.memory)");
     }
     return { exitCode, signal: null, end, durationMs: Date.now() - started };
   }

@@ -64,7 +64,10 @@ export interface Engine {
 export function connectEngine(socketPath = process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') || '/var/run/docker.sock'): Engine {
   const docker = new Docker({ socketPath });
   const unavailable = (err: unknown) =>
-    new AppError('DockerUnavailable', `no Docker engine answers at ${socketPath} (${(err as Error).message}); start dockerd or use runtime host`);
+    new AppError(
+      'DockerUnavailable',
+      `no Docker engine answers at ${socketPath} (${(err as Error).message}); start dockerd or use runtime host`,
+    );
 
   return {
     async ping() {
@@ -82,34 +85,39 @@ export function connectEngine(socketPath = process.env.DOCKER_HOST?.replace(/^un
       }
     },
     async startContainer(plan) {
-      const container = await docker.createContainer({
-        name: plan.name,
-        Image: plan.image,
-        // The main process only keeps the container alive; it runs as root so that killing the agent user's
-        // processes never takes it down.
-        Entrypoint: ['sleep', 'infinity'],
-        Cmd: [],
-        User: '0',
-        Labels: plan.labels,
-        WorkingDir: plan.mount,
-        HostConfig: {
-          Init: true,
-          Binds: [`${plan.mount}:${plan.mount}:rw`],
-          NetworkMode: plan.network,
-          Memory: plan.memoryBytes,
-          MemorySwap: plan.memoryBytes,
-          NanoCpus: plan.nanoCpus,
-          PidsLimit: plan.pidsLimit,
-          SecurityOpt: ['no-new-privileges'],
-          CapDrop: ['ALL'],
-          AutoRemove: false,
-        },
-      }).catch((err) => {
-        if ((err as { statusCode?: number }).statusCode === 404) {
-          throw new AppError('DockerImageMissing', `image ${plan.image} is not on this Docker engine; build it with \`drover image build\``);
-        }
-        throw err;
-      });
+      const container = await docker
+        .createContainer({
+          name: plan.name,
+          Image: plan.image,
+          // The main process only keeps the container alive; it runs as root so that killing the agent user's
+          // processes never takes it down.
+          Entrypoint: ['sleep', 'infinity'],
+          Cmd: [],
+          User: '0',
+          Labels: plan.labels,
+          WorkingDir: plan.mount,
+          HostConfig: {
+            Init: true,
+            Binds: [`${plan.mount}:${plan.mount}:rw`],
+            NetworkMode: plan.network,
+            Memory: plan.memoryBytes,
+            MemorySwap: plan.memoryBytes,
+            NanoCpus: plan.nanoCpus,
+            PidsLimit: plan.pidsLimit,
+            SecurityOpt: ['no-new-privileges'],
+            CapDrop: ['ALL'],
+            AutoRemove: false,
+          },
+        })
+        .catch((err) => {
+          if ((err as { statusCode?: number }).statusCode === 404) {
+            throw new AppError(
+              'DockerImageMissing',
+              `image ${plan.image} is not on this Docker engine; build it with \`drover image build\``,
+            );
+          }
+          throw err;
+        });
       await container.start();
       return container.id;
     },
@@ -162,7 +170,10 @@ export function connectEngine(socketPath = process.env.DOCKER_HOST?.replace(/^un
       return e.done;
     },
     async isRunning(container) {
-      const info = await docker.getContainer(container).inspect().catch(() => undefined);
+      const info = await docker
+        .getContainer(container)
+        .inspect()
+        .catch(() => undefined);
       return info?.State?.Running === true;
     },
     async pause(container) {

@@ -6,7 +6,18 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +59,8 @@ export async function buildAgentImage(engine: Engine, opts: BuildOptions = {}): 
   const started = Date.now();
   await engine.ping();
   if (!opts.force && (await engine.hasImage(tag))) return { tag, built: false, seconds: 0 };
-  if (process.getuid?.() !== 0) throw new AppError('InvalidInput', 'building the image with debootstrap needs root; or build docker/agent.Dockerfile');
+  if (process.getuid?.() !== 0)
+    throw new AppError('InvalidInput', 'building the image with debootstrap needs root; or build docker/agent.Dockerfile');
   const work = mkdtempSync(join(tmpdir(), 'drover-image-'));
   const rootfs = join(work, 'rootfs');
   try {
@@ -97,13 +109,16 @@ async function installOpenHands(rootfs: string, say: (line: string) => void): Pr
   const own = readFileSync(bundle);
   const hostBundle = [process.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt'].find((f) => f && existsSync(f));
   // A clean environment, but the build machine's proxy settings: pip must reach PyPI the way this machine does.
-  const proxies = Object.entries(process.env).filter(([k, v]) => v && /^(https?|no|all)_proxy$/i.test(k)).map(([k, v]) => `${k}=${v}`);
+  const proxies = Object.entries(process.env)
+    .filter(([k, v]) => v && /^(https?|no|all)_proxy$/i.test(k))
+    .map(([k, v]) => `${k}=${v}`);
   if (hostBundle) {
     // Removed first: a file written over is never written through a link.
     rmSync(bundle, { force: true });
     copyFileSync(hostBundle, bundle);
   }
-  const inRoot = (...args: string[]) => sh('chroot', [rootfs, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/root', ...proxies, ...args], say);
+  const inRoot = (...args: string[]) =>
+    sh('chroot', [rootfs, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/root', ...proxies, ...args], say);
   try {
     await inRoot('python3', '-m', 'venv', OPENHANDS_DIR);
     await inRoot(`${OPENHANDS_DIR}/bin/pip`, 'install', '-q', '--disable-pip-version-check', '--no-cache-dir', ...OPENHANDS_PACKAGES);
@@ -112,7 +127,11 @@ async function installOpenHands(rootfs: string, say: (line: string) => void): Pr
     writeFileSync(bundle, own);
   }
   copyFileSync(join(DRIVER_DIR, 'drover_openhands.py'), join(rootfs, OPENHANDS_DIR.slice(1), 'drover_openhands.py'));
-  writeFileSync(join(rootfs, 'usr/local/bin/drover-openhands'), `#!/bin/sh\nexec ${OPENHANDS_DIR}/bin/python ${OPENHANDS_DIR}/drover_openhands.py "$@"\n`, { mode: 0o755 });
+  writeFileSync(
+    join(rootfs, 'usr/local/bin/drover-openhands'),
+    `#!/bin/sh\nexec ${OPENHANDS_DIR}/bin/python ${OPENHANDS_DIR}/drover_openhands.py "$@"\n`,
+    { mode: 0o755 },
+  );
 }
 
 /** One step of the build: a slow mirror or PyPI is waited for, a hung one is not (each step took under 4 min here). */
@@ -138,8 +157,15 @@ function sh(cmd: string, args: string[], say: (line: string) => void): Promise<v
     child.on('error', (err) => reject(new AppError('InvalidInput', `${cmd} is needed to build the image: ${err.message}`)));
     child.on('exit', (code, signal) =>
       signal === 'SIGKILL'
-        ? reject(new AppError('Unexpected', `${cmd} ${args[0]} did not finish within ${STEP_TIMEOUT_MS / 60_000} min; check the network to the Debian mirror (DROVER_DEBIAN_MIRROR), npm and PyPI`))
-        : code === 0 ? resolve() : reject(new AppError('Unexpected', `${cmd} ${args[0]} failed (exit ${code}): ${tail.trim().split('\n').slice(-3).join(' / ')}`)),
+        ? reject(
+            new AppError(
+              'Unexpected',
+              `${cmd} ${args[0]} did not finish within ${STEP_TIMEOUT_MS / 60_000} min; check the network to the Debian mirror (DROVER_DEBIAN_MIRROR), npm and PyPI`,
+            ),
+          )
+        : code === 0
+          ? resolve()
+          : reject(new AppError('Unexpected', `${cmd} ${args[0]} failed (exit ${code}): ${tail.trim().split('\n').slice(-3).join(' / ')}`)),
     );
   });
 }

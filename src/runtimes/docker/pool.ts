@@ -52,7 +52,10 @@ export class DockerPool {
   async start(): Promise<{ removed: number }> {
     await this.engine.ping();
     if (!(await this.engine.hasImage(this.opts.defaultImage))) {
-      throw new AppError('DockerImageMissing', `image ${this.opts.defaultImage} is not on this Docker engine; build it with \`drover image build\``);
+      throw new AppError(
+        'DockerImageMissing',
+        `image ${this.opts.defaultImage} is not on this Docker engine; build it with \`drover image build\``,
+      );
     }
     const removed = await this.removeLeftovers();
     void this.fill(this.opts.defaultImage);
@@ -72,7 +75,10 @@ export class DockerPool {
       return warm;
     }
     if (!(await this.engine.hasImage(image))) {
-      throw new AppError('DockerImageMissing', `image ${image} is not on this Docker engine; build it with \`drover image build\` or pull it`);
+      throw new AppError(
+        'DockerImageMissing',
+        `image ${image} is not on this Docker engine; build it with \`drover image build\` or pull it`,
+      );
     }
     const slot = await this.makeSlot(image, { [LABEL_JOB]: jobId });
     this.claims.set(jobId, slot);
@@ -108,7 +114,10 @@ export class DockerPool {
     for (const c of containers) {
       if (!(await this.engine.isRunning(c))) continue;
       await containerRuntime(this.engine, c).killTagged('');
-      const ok = await this.engine.pause(c).then(() => true, () => false);
+      const ok = await this.engine.pause(c).then(
+        () => true,
+        () => false,
+      );
       if (ok) paused.push(c);
       else await this.engine.remove(c);
     }
@@ -152,10 +161,12 @@ export class DockerPool {
     await Promise.allSettled([...this.filling.values()]);
     const idle = [...this.idle.values()].flat();
     this.idle.clear();
-    await Promise.all(idle.map(async (s) => {
-      await this.engine.remove(s.container);
-      rmSync(s.dir, { recursive: true, force: true });
-    }));
+    await Promise.all(
+      idle.map(async (s) => {
+        await this.engine.remove(s.container);
+        rmSync(s.dir, { recursive: true, force: true });
+      }),
+    );
   }
 
   idleCount(image = this.opts.defaultImage): number {
