@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { dataPaths } from '../../src/config/paths.js';
 import { createGit } from '../../src/git/git.js';
 import { createHostRuntime } from '../../src/runtimes/host-runtime.js';
-import { findLeftovers, sweep, type JobWhereabouts } from '../../src/worker-sweep.js';
+import { findLeftovers, sweep, type JobWhereabouts } from '../../src/worker/sweep.js';
 import { git as sh, makeRepo, tempDir } from '../support/harness.js';
 
 const git = createGit({ timeouts: { clone: 60_000, fetch: 60_000, push: 60_000, local: 60_000 }, protocols: [] });

@@ -11,7 +11,7 @@ export function registerDev(program: Command): void {
     .option('--headless', 'no UI')
     .action(async (flags: { port?: number; uiPort?: number; headless?: boolean }, cmd: Command) => {
       const [{ describeChecks }, { startEmbedded, untilSignal }, base] = await Promise.all([
-        import('../../worker-backends.js'),
+        import('../../worker/backends.js'),
         import('./serve.js'),
         configFrom(cmd),
       ]);

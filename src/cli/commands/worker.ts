@@ -10,7 +10,7 @@ export function registerWorker(program: Command): void {
     .action(async (flags: { workerId?: string }, cmd: Command) => {
       const [{ startWorker }, { describeChecks }, { untilSignal }, config] = await Promise.all([
         import('../../worker.js'),
-        import('../../worker-backends.js'),
+        import('../../worker/backends.js'),
         import('./serve.js'),
         configFrom(cmd),
       ]);

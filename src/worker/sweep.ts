@@ -7,11 +7,11 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { fetchTag, processTag } from './activities/workspace.js';
-import type { DataPaths } from './config/paths.js';
-import type { Git } from './git/git.js';
-import type { Runtime } from './runtimes/runtime.js';
-import { statusQuery } from './workflows/definitions.js';
+import { fetchTag, processTag } from '../activities/workspace.js';
+import type { DataPaths } from '../config/paths.js';
+import type { Git } from '../git/git.js';
+import type { Runtime } from '../runtimes/runtime.js';
+import { statusQuery } from '../workflows/definitions.js';
 
 const QUERY_TIMEOUT_MS = 5_000;
 const LEGACY_BRANCH = 'refs/heads/drover/';

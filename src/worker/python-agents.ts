@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findOnPath, isExecutable } from './executables.js';
-import type { DroverConfig } from './config/schema.js';
-import { AppError } from './shared/errors.js';
-import { cacheDir } from './temporal/cli-binary.js';
+import { findOnPath, isExecutable } from '../executables.js';
+import type { DroverConfig } from '../config/schema.js';
+import { AppError } from '../shared/errors.js';
+import { cacheDir } from '../temporal/cli-binary.js';
 
 /** Pinned: the flags and output Drover relies on are this version's. litellm imports mcp without requiring it. */
 export const MINI_SWE_AGENT_PACKAGES = ['mini-swe-agent==2.4.6', 'mcp'];

@@ -1,9 +1,9 @@
-import type { DataPaths } from './config/paths.js';
-import type { DroverConfig } from './config/schema.js';
-import { connectEngine } from './runtimes/docker/engine.js';
-import { defaultImageTag } from './runtimes/docker/image.js';
-import { DockerPool } from './runtimes/docker/pool.js';
-import { AppError } from './shared/errors.js';
+import type { DataPaths } from '../config/paths.js';
+import type { DroverConfig } from '../config/schema.js';
+import { connectEngine } from '../runtimes/docker/engine.js';
+import { defaultImageTag } from '../runtimes/docker/image.js';
+import { DockerPool } from '../runtimes/docker/pool.js';
+import { AppError } from '../shared/errors.js';
 
 export interface DockerSetup {
   pool?: DockerPool;

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError } from './shared/errors.js';
+import { AppError } from '../shared/errors.js';
 
 /**
  * One worker per data dir: its mirrors, worktrees and worker id (hence its host queue) are that worker's own.

@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os';
-import { backendOfKind } from './backends/registry.js';
-import type { DroverConfig } from './config/schema.js';
-import type { Runtime } from './runtimes/runtime.js';
-import { AppError } from './shared/errors.js';
-import { AGENT_KINDS, type AgentKind } from './shared/schemas.js';
+import { backendOfKind } from '../backends/registry.js';
+import type { DroverConfig } from '../config/schema.js';
+import type { Runtime } from '../runtimes/runtime.js';
+import { AppError } from '../shared/errors.js';
+import { AGENT_KINDS, type AgentKind } from '../shared/schemas.js';
 
 export interface BackendCheck {
   kind: AgentKind;
