@@ -5,21 +5,21 @@
 #   then set docker.image in the worker's config (or submit --image).
 FROM node:20-trixie-slim
 
+# The packages and versions are in agent-packages.json, which `drover image build` reads too.
+COPY docker/agent-packages.json /opt/agent-packages.json
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates git procps util-linux python3 python3-venv tmux \
+ && apt-get install -y --no-install-recommends $(node -p "require('/opt/agent-packages.json').debian.join(' ')") \
  && rm -rf /var/lib/apt/lists/*
 
-# Keep these in step with OPENHANDS_PACKAGES in src/runtimes/docker/image.ts.
 RUN python3 -m venv /opt/drover-openhands \
- && /opt/drover-openhands/bin/pip install --no-cache-dir openhands-sdk==1.58.2 openhands-tools==1.58.2
+ && /opt/drover-openhands/bin/pip install --no-cache-dir $(node -p "require('/opt/agent-packages.json').pip.join(' ')")
 COPY agents/openhands/drover_openhands.py /opt/drover-openhands/
 RUN printf '#!/bin/sh\nexec /opt/drover-openhands/bin/python /opt/drover-openhands/drover_openhands.py "$@"\n' \
       > /usr/local/bin/drover-openhands && chmod 755 /usr/local/bin/drover-openhands
 
-# Keep these in step with AGENT_CLIS in src/runtimes/docker/image.ts.
 RUN mkdir -p /opt/drover-agents \
  && npm install --no-audit --no-fund --omit=dev --prefix /opt/drover-agents \
-      @anthropic-ai/claude-code@2.1.330 @openai/codex@0.169.0 opencode-ai@1.18.33 \
+      $(node -p "require('/opt/agent-packages.json').npm.join(' ')") \
  && ln -s /opt/drover-agents/node_modules/.bin/claude /opt/drover-agents/node_modules/.bin/codex \
           /opt/drover-agents/node_modules/.bin/opencode /usr/local/bin/
 

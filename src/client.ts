@@ -27,6 +27,7 @@ import {
   type JobStatusView,
   type JobPhase,
 } from './shared/schemas.js';
+import { TERMINAL_PHASES } from './shared/phases.js';
 import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
 import { answerSignal, statusQuery } from './workflows/definitions.js';
 import type { agentJobV2 } from './workflows/agent-job.js';
@@ -282,7 +283,6 @@ export function newJobId(now = new Date()): string {
 }
 
 const quote = (s: string) => s.replace(/'/g, "\\'");
-const TERMINAL_PHASES = new Set<string>(['succeeded', 'failed', 'no_changes', 'cancelled']);
 const firstLine = (s: string, max: number) => {
   const line = s.trim().split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;

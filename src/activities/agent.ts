@@ -8,7 +8,8 @@ import type { ActivityContext } from './deps.js';
 import { createSemaphore } from './semaphore.js';
 import { keepHeartbeating } from './heartbeat.js';
 import type { JobLog } from './job-log.js';
-import { processTag, requireJobRepo } from './workspace.js';
+import { processTag } from '../shared/ids.js';
+import { requireJobRepo } from './workspace.js';
 import { placementFor } from './placement.js';
 import { clearOutput, readOutput, takeQuestion, writeRunFiles } from './run-files.js';
 

@@ -6,7 +6,7 @@ import type { ActivityContext } from './deps.js';
 import type { JobLog } from './job-log.js';
 import type { Placement } from './placement.js';
 import { tailBuffer } from './tail-buffer.js';
-import { processTag } from './workspace.js';
+import { processTag } from '../shared/ids.js';
 
 const OUTPUT_TAIL = 1_500;
 

@@ -4,7 +4,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv, repoConfigTrusted } from '../config/policy.js';
 import type { GitCall, JobRepo } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
-import { branchFor, jobIdProblem } from '../shared/ids.js';
+import { branchFor, fetchTag, jobIdProblem, processTag } from '../shared/ids.js';
 import { isLocalRepo } from '../shared/repo-location.js';
 import type { CleanupInput, JobDefaults, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
@@ -187,10 +187,6 @@ function includeFiles(
   });
   if (skipped.length) log({ source: 'drover', text: `not included: ${skipped.join(', ')}` });
 }
-
-export const processTag = (jobId: string) => `drover-job:${jobId}`;
-/** The processes of a mirror's fetch, which jobs share: by the mirror's path, so data dirs never mix. */
-export const fetchTag = (mirror: string) => `drover-fetch:${mirror}`;
 
 /** A git call for one of the job's activities: cancelled with it, its processes tagged as the job's. */
 export function jobCall(jobId: string): GitCall {

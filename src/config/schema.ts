@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { Duration, JobDefaults } from '../shared/schemas.js';
+import { Duration, EnvName, JobDefaults } from '../shared/schemas.js';
 
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 /** What every CLI backend shares; set per worker, never by a job. */
 const backendBase = (command: string) => ({
   command: z.string().min(1).default(command).describe('the CLI to run: a name on PATH or a path'),

@@ -2,9 +2,8 @@ import { spawn } from 'node:child_process';
 import { lineSplitter } from './line-splitter.js';
 import { watchdog } from './watchdog.js';
 import { killTaggedProcesses, TAG_ENV } from './process-tags.js';
-import type { ExecEnd, ExecResult, ExecSpec, Runtime } from './runtime.js';
+import { type ExecEnd, type ExecResult, type ExecSpec, KILL_GRACE_MS, type Runtime } from './runtime.js';
 
-const KILL_GRACE_MS = 2_000;
 const STDIO_DRAIN_MS = 500;
 
 /**

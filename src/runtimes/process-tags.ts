@@ -4,11 +4,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
+import { KILL_GRACE_MS } from './runtime.js';
 
 /** The variable agent, check and git processes of a job carry: `drover-job:<id>`. */
 export const TAG_ENV = 'DROVER_PROCESS_TAG';
 
-const KILL_GRACE_MS = 2_000;
 const SCAN_BATCH = 64;
 
 /** Live processes whose environment has name=value (zombies are already dead). */

@@ -1,4 +1,7 @@
 /** Where agent and validation processes run: on the host or in a job's container. Runtimes own processes and containers; nothing else spawns. */
+/** How long a stopped process has between SIGTERM and SIGKILL, on the host and in a container alike. */
+export const KILL_GRACE_MS = 2_000;
+
 export interface ExecSpec {
   argv: readonly string[];
   cwd: string;

@@ -45,3 +45,8 @@ export function repoSlug(repo: string): string {
   const tail = trimmed.split(/[/:]/).filter(Boolean).slice(-2).join('-');
   return (tail || 'repo').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
 }
+
+/** The tag on every process of a job (agent, steps, git), so a crashed worker's leftovers can be found. */
+export const processTag = (jobId: string) => `drover-job:${jobId}`;
+/** The processes of a mirror's fetch, which jobs share: by the mirror's path, so data dirs never mix. */
+export const fetchTag = (mirror: string) => `drover-fetch:${mirror}`;

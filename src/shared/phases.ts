@@ -14,3 +14,11 @@ export const JOB_PHASES = [
   'no_changes',
   'cancelled',
 ] as const;
+
+/** The phases a job ends in: the workflow's outcome, and the one status a closed workflow keeps. */
+export const TERMINAL_PHASES: ReadonlySet<string> = new Set<(typeof JOB_PHASES)[number]>([
+  'succeeded',
+  'failed',
+  'no_changes',
+  'cancelled',
+]);

@@ -34,7 +34,7 @@ export const RepoLocation = z
   .refine((v) => !/[\x00-\x1f\x7f]/.test(v), 'must not contain control characters')
   .superRefine(refineProblem(repoLocationProblem));
 
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
+export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
 
 export const CommandAgent = z
   .object({

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { fetchTag, processTag } from '../activities/workspace.js';
+import { fetchTag, processTag } from '../shared/ids.js';
 import type { DataPaths } from '../config/paths.js';
 import type { Git } from '../git/git.js';
 import type { Runtime } from '../runtimes/runtime.js';

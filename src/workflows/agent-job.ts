@@ -18,7 +18,8 @@ import { durationMs } from '../shared/duration.js';
 import { failureTypeOf } from '../shared/errors.js';
 import { backendQueueFor, branchFor, dockerQueueFor, repoSlug } from '../shared/ids.js';
 import { answerText } from '../shared/answer.js';
-import type { JobInput, JobPhase, JobResult, ValidationCheck, ValidationRound, Workspace } from '../shared/schemas.js';
+import { TERMINAL_PHASES } from '../shared/phases.js';
+import type { JobInput, JobResult, ValidationCheck, ValidationRound, Workspace } from '../shared/schemas.js';
 import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
 import {
   agentOptions,
@@ -351,7 +352,7 @@ async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<Jo
 }
 
 async function cleanup(job: JobInput, state: JobState, ws: Workspace): Promise<void> {
-  const outcome = TERMINAL.has(state.phase) ? state.phase : undefined;
+  const outcome = TERMINAL_PHASES.has(state.phase) ? state.phase : undefined;
   // Once the outcome is known, the lean style keeps it in DroverStatus through cleanup (two events fewer).
   const announce = !(outcome && state.style.lean);
   state.enter('cleaning_up', announce);
@@ -369,8 +370,6 @@ async function cleanup(job: JobInput, state: JobState, ws: Workspace): Promise<v
   }
   if (outcome) state.enter(outcome, announce);
 }
-
-const TERMINAL = new Set<JobPhase>(['succeeded', 'failed', 'no_changes', 'cancelled']);
 
 function result(
   job: JobInput,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fetchTag, processTag } from '../../src/activities/workspace.js';
+import { fetchTag, processTag } from '../../src/shared/ids.js';
 import { randomBytes } from 'node:crypto';
 import { DroverClient, WORKFLOW_TYPE } from '../../src/client.js';
 import { JobInput } from '../../src/shared/schemas.js';

@@ -2,11 +2,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.js';
 import { lineSplitter } from '../line-splitter.js';
 import { watchdog } from '../watchdog.js';
-import type { ExecEnd, ExecResult, ExecSpec, Runtime } from '../runtime.js';
+import { type ExecEnd, type ExecResult, type ExecSpec, KILL_GRACE_MS, type Runtime } from '../runtime.js';
 import type { Engine } from './engine.js';
 import { AGENT_USER } from './image.js';
 
-const KILL_GRACE_MS = 2_000;
 const QUIESCE_TRIES = 20;
 /** After the kill, how long to wait for the exec to report its end before giving up on the engine. */
 const END_WAIT_MS = 5_000;

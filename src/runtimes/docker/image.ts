@@ -29,10 +29,13 @@ export const AGENT_USER = 'agent';
 /** Trixie for Python 3.13: the OpenHands SDK needs 3.12 or newer. */
 const SUITE = 'trixie';
 const MIRROR = process.env.DROVER_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-const PACKAGES = ['ca-certificates', 'git', 'procps', 'util-linux', 'python3', 'python3-venv', 'tmux'];
-export const AGENT_CLIS = ['@anthropic-ai/claude-code@2.1.330', '@openai/codex@0.169.0', 'opencode-ai@1.18.33'];
-/** Keep in step with docker/agent.Dockerfile. */
-export const OPENHANDS_PACKAGES = ['openhands-sdk==1.58.2', 'openhands-tools==1.58.2'];
+/** The image's packages, shared with docker/agent.Dockerfile. */
+const RECIPE: { debian: string[]; npm: string[]; pip: string[] } = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../docker/agent-packages.json', import.meta.url)), 'utf8'),
+);
+const PACKAGES = RECIPE.debian;
+export const AGENT_CLIS = RECIPE.npm;
+export const OPENHANDS_PACKAGES = RECIPE.pip;
 const OPENHANDS_DIR = '/opt/drover-openhands';
 const DRIVER_DIR = fileURLToPath(new URL('../../../agents/openhands/', import.meta.url));
 const RECIPE_VERSION = 2;
