@@ -1,0 +1,129 @@
+/** The activities' inputs and outputs, and the agent's heartbeat: all of it is stored in history, so small and bounded. */
+import { z } from 'zod';
+import { AgentSpec } from './agents.js';
+import { CacheSpec, CriticStep, JobDefaults, JobTimeouts, RuntimeSpec, Step, ValidationStep } from './job.js';
+import { AgentUsage, FileChange, QA, ValidationCheck } from './results.js';
+
+export const PrepareWorkspaceInput = z.object({
+  jobId: z.string(),
+  repo: z.string(),
+  base: z.string(),
+  runtime: RuntimeSpec.optional(),
+  include: z.array(z.string()).optional(),
+});
+export type PrepareWorkspaceInput = z.infer<typeof PrepareWorkspaceInput>;
+export const Workspace = z.object({
+  hostQueue: z.string(),
+  workerId: z.string(),
+  worktree: z.string(),
+  branch: z.string(),
+  baseCommit: z.string(),
+  /** The runtime this worker chose for the job (its default when the job named none); unset: host. */
+  runtime: RuntimeSpec.optional(),
+  /** Setup, validation, teardown and caches from the repository's .drover.yml over the worker's defaults. */
+  defaults: JobDefaults.optional(),
+});
+export type Workspace = z.infer<typeof Workspace>;
+
+export const RunAgentInput = z.object({
+  jobId: z.string(),
+  worktree: z.string(),
+  runtime: RuntimeSpec.optional(),
+  agent: AgentSpec,
+  prompt: z.string(),
+  revision: z.number().int(),
+  feedback: z.string().optional(),
+  questions: z.array(QA),
+  timeouts: JobTimeouts,
+  /** Continue this agent session (same job, same worktree) instead of starting afresh. */
+  session: z.string().max(200).optional(),
+  /**
+   * This run carries the answer to the last question: asked through the CLI's own tool ('native', which waits
+   * for it in the resumed session) or through .drover/question.json ('file').
+   */
+  answering: z.enum(['native', 'file']).optional(),
+});
+export type RunAgentInput = z.infer<typeof RunAgentInput>;
+export const RunAgentOutput = z.object({
+  outcome: z.enum(['done', 'question']),
+  question: z.string().optional(),
+  /** The question came from the CLI's own tool; the answer goes back into the same session. */
+  native: z.boolean().optional(),
+  exitCode: z.number().int(),
+  lastEvent: z.string().nullable(),
+  durationMs: z.number().int(),
+  sessionId: z.string().max(200).nullable().optional(),
+  usage: AgentUsage.optional(),
+  /** 'session': the usage is the session's running total (Codex), not this run's own. */
+  usageScope: z.enum(['run', 'session']).optional(),
+});
+export type RunAgentOutput = z.infer<typeof RunAgentOutput>;
+
+export const ValidateInput = z.object({
+  jobId: z.string(),
+  worktree: z.string(),
+  steps: z.array(ValidationStep),
+  runtime: RuntimeSpec.optional(),
+});
+export type ValidateInput = z.infer<typeof ValidateInput>;
+
+export const SetupInput = z.object({
+  jobId: z.string(),
+  /** The job's repository: caches are never shared between repositories. */
+  repo: z.string(),
+  worktree: z.string(),
+  baseCommit: z.string(),
+  steps: z.array(Step),
+  cache: z.array(CacheSpec),
+  runtime: RuntimeSpec.optional(),
+});
+export type SetupInput = z.infer<typeof SetupInput>;
+export const SetupOutput = z.object({
+  checks: z.array(ValidationCheck),
+  /** Cache paths restored before setup ran, and saved after it. */
+  restored: z.array(z.string()),
+  saved: z.array(z.string()),
+});
+export type SetupOutput = z.infer<typeof SetupOutput>;
+export const TeardownInput = z.object({ jobId: z.string(), worktree: z.string(), steps: z.array(Step), runtime: RuntimeSpec.optional() });
+export type TeardownInput = z.infer<typeof TeardownInput>;
+
+export const CriticInput = z.object({
+  jobId: z.string(),
+  worktree: z.string(),
+  baseCommit: z.string(),
+  critic: CriticStep,
+  runtime: RuntimeSpec.optional(),
+});
+export type CriticInput = z.infer<typeof CriticInput>;
+
+export const CommitInput = z.object({
+  jobId: z.string(),
+  repo: z.string(),
+  worktree: z.string(),
+  branch: z.string(),
+  baseCommit: z.string(),
+  message: z.string(),
+  agentKind: z.string(),
+});
+export type CommitInput = z.infer<typeof CommitInput>;
+export const CommitOutput = z.object({
+  commit: z.string().nullable(),
+  files: z.array(FileChange),
+  filesTruncated: z.number().int(),
+});
+export type CommitOutput = z.infer<typeof CommitOutput>;
+
+export const CleanupInput = z.object({ jobId: z.string(), repo: z.string(), worktree: z.string(), runtime: RuntimeSpec.optional() });
+export type CleanupInput = z.infer<typeof CleanupInput>;
+
+/** Heartbeat details: one line of progress, never logs. */
+export const AgentHeartbeat = z.object({
+  summary: z.string().max(300),
+  lines: z.number().int(),
+  /** Lets a retried attempt resume the CLI session of the attempt that died. */
+  sessionId: z.string().max(200).optional(),
+  /** The last few things the agent did, for the handoff note when the session cannot be resumed. */
+  recent: z.array(z.string().max(200)).max(5).optional(),
+});
+export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;

@@ -1,0 +1,245 @@
+/**
+ * The job on the worker that holds its worktree: setup, the agent (asking a person when it must), validation
+ * and critic rounds, the commit, and cleanup. agent-job.ts places the job on a host and starts over elsewhere
+ * if that host is lost.
+ */
+import { ApplicationFailure, condition, log, upsertMemo } from '@temporalio/workflow';
+import { durationMs } from '../shared/duration.js';
+import { branchFor } from '../shared/ids.js';
+import { TERMINAL_PHASES } from '../shared/phases.js';
+import type { JobInput, JobResult, ValidationCheck, ValidationRound, Workspace } from '../shared/schemas.js';
+import { agentOptions, criticOptions, hostActivities, setupOptions, validationOptions } from './activity-proxies.js';
+import { jobPlan, type JobPlan } from '../shared/job-plan.js';
+import type { JobState } from './job-state.js';
+import { PENDING_QUESTION_MEMO, SETUP_STEPS } from './patches.js';
+
+const FEEDBACK_LIMIT = 6_000;
+const MAX_QUESTIONS = 20;
+
+export async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
+  // Defaults from the repository and the worker are followed only by code that knows them: a history
+  // started by older code keeps running the job's own steps, whatever a newer worker's prepare returned.
+  const plan = jobPlan(job, state.style.has(SETUP_STEPS) ? ws.defaults : undefined);
+  if (plan.setup.length > 0 || plan.cache.length > 0) {
+    const failed = await setUp(job, state, ws, plan);
+    if (failed) return result(job, state, ws, 'failed', null, { type: 'SetupFailed', message: setupFailure(failed) });
+  }
+  let feedback: string | undefined;
+  for (;;) {
+    await runAgentUntilDone(job, state, ws, feedback);
+
+    const round: ValidationRound = { revision: state.revision, checks: [] };
+    state.rounds.push(round);
+    if (plan.validate.length > 0) {
+      state.enter('validating');
+      const summary = `validate (${plan.validate.map((s) => s.name).join(', ')}), revision ${state.revision}`;
+      round.checks = await hostActivities(job, ws.hostQueue, summary, validationOptions(plan.validate)).runValidations({
+        jobId: job.id,
+        worktree: ws.worktree,
+        steps: plan.validate,
+        ...(ws.runtime ? { runtime: ws.runtime } : {}),
+      });
+    }
+    const failedChecks = round.checks.filter((c) => !c.passed);
+    feedback = failedChecks.length > 0 ? validationFeedback(failedChecks) : undefined;
+
+    if (!feedback && job.critic) {
+      state.enter('reviewing');
+      const critic = hostActivities(job, ws.hostQueue, `critic review, revision ${state.revision}`, criticOptions(job.critic));
+      const verdict = await critic.runCritic({
+        jobId: job.id,
+        worktree: ws.worktree,
+        baseCommit: ws.baseCommit,
+        critic: job.critic,
+        ...(ws.runtime ? { runtime: ws.runtime } : {}),
+      });
+      round.critic = verdict;
+      if (!verdict.approve) feedback = `A reviewer asked for changes:\n\n${verdict.comments}`;
+    }
+
+    if (!feedback) return commit(job, state, ws);
+    if (state.revision >= job.maxRevisions) {
+      return result(job, state, ws, 'failed', null, {
+        type: failedChecks.length > 0 ? 'ValidationFailed' : 'CriticRejected',
+        message: `still failing after ${state.revision} revision(s)`,
+      });
+    }
+    state.revision += 1;
+  }
+}
+
+/** Restores caches and runs the setup steps; returns the failed step, if one failed. */
+async function setUp(job: JobInput, state: JobState, ws: Workspace, plan: JobPlan): Promise<ValidationCheck | undefined> {
+  state.enter('setting_up');
+  const summary = plan.setup.length ? `setup (${plan.setup.map((s) => s.name).join(', ')})` : 'restore caches';
+  const out = await hostActivities(job, ws.hostQueue, summary, setupOptions(plan.setup)).runSetup({
+    jobId: job.id,
+    repo: job.repo,
+    worktree: ws.worktree,
+    baseCommit: ws.baseCommit,
+    steps: plan.setup,
+    cache: plan.cache,
+    ...(ws.runtime ? { runtime: ws.runtime } : {}),
+  });
+  state.setup = out.checks;
+  return out.checks.find((c) => !c.passed);
+}
+
+/** Teardown runs whatever happened before it; its failure is logged, never the job's. */
+async function tearDown(job: JobInput, ws: Workspace, plan: JobPlan): Promise<void> {
+  if (plan.teardown.length === 0) return;
+  try {
+    await hostActivities(
+      job,
+      ws.hostQueue,
+      `teardown (${plan.teardown.map((s) => s.name).join(', ')})`,
+      validationOptions(plan.teardown),
+    ).runTeardown({
+      jobId: job.id,
+      worktree: ws.worktree,
+      steps: plan.teardown,
+      ...(ws.runtime ? { runtime: ws.runtime } : {}),
+    });
+  } catch (err) {
+    log.warn('teardown failed', { error: String(err) });
+  }
+}
+
+/** Runs the agent; each time it asks a question, waits durably for the answer and runs it again. */
+async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, feedback: string | undefined) {
+  let answering: 'native' | 'file' | undefined;
+  for (;;) {
+    state.enter('running_agent');
+    const summary = `run ${job.agent.kind} agent, revision ${state.revision}, round ${state.questions.length + 1}`;
+    const out = await hostActivities(job, ws.hostQueue, summary, agentOptions(job)).runAgent({
+      jobId: job.id,
+      worktree: ws.worktree,
+      ...(ws.runtime ? { runtime: ws.runtime } : {}),
+      agent: job.agent,
+      prompt: job.prompt,
+      revision: state.revision,
+      ...(feedback === undefined ? {} : { feedback }),
+      questions: state.questions,
+      timeouts: job.timeouts,
+      ...(state.session ? { session: state.session } : {}),
+      ...(answering ? { answering } : {}),
+    });
+    answering = undefined;
+    state.lastAgentEvent = out.lastEvent;
+    if (out.usage) state.addUsage(out.usage, out.usageScope === 'session' && out.sessionId === state.session);
+    if (out.sessionId) state.session = out.sessionId;
+    if (out.outcome !== 'question' || !out.question) return;
+    if (state.questions.length >= MAX_QUESTIONS) {
+      throw ApplicationFailure.create({
+        type: 'AgentProtocolError',
+        message: `the agent asked more than ${MAX_QUESTIONS} questions`,
+        nonRetryable: true,
+      });
+    }
+
+    state.pendingQuestion = out.question;
+    state.pendingAnswer = null;
+    // The memo lets `drover status` and `drover list` show the question even when no worker answers queries.
+    if (state.style.has(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: out.question });
+    state.enter('waiting_for_human');
+    const answered = await condition(() => state.pendingAnswer !== null, durationMs(job.timeouts.humanAnswer), {
+      summary: `waiting for an answer to: ${out.question.slice(0, 120)}`,
+    });
+    if (!answered) {
+      throw ApplicationFailure.create({
+        type: 'HumanTimeout',
+        message: `no answer within ${job.timeouts.humanAnswer} to: ${out.question}`,
+        nonRetryable: true,
+      });
+    }
+    state.questions.push({ question: out.question, answer: state.pendingAnswer ?? '' });
+    answering = out.native ? 'native' : 'file';
+    state.pendingQuestion = null;
+    state.pendingAnswer = null;
+    if (state.style.has(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: null });
+  }
+}
+
+async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
+  state.enter('committing');
+  const acts = hostActivities(job, ws.hostQueue, `commit to ${ws.branch}`);
+  const out = await acts.commitChanges({
+    jobId: job.id,
+    repo: job.repo,
+    worktree: ws.worktree,
+    branch: ws.branch,
+    baseCommit: ws.baseCommit,
+    message: job.commitMessage ?? defaultMessage(job.prompt),
+    agentKind: job.agent.kind,
+  });
+  return result(job, state, ws, out.commit ? 'succeeded' : 'no_changes', out.commit, undefined, out.files, out.filesTruncated);
+}
+
+export async function cleanup(job: JobInput, state: JobState, ws: Workspace): Promise<void> {
+  const outcome = TERMINAL_PHASES.has(state.phase) ? state.phase : undefined;
+  // Once the outcome is known, the lean style keeps it in DroverStatus through cleanup (two events fewer).
+  const announce = !(outcome && state.style.lean);
+  state.enter('cleaning_up', announce);
+  await tearDown(job, ws, jobPlan(job, state.style.has(SETUP_STEPS) ? ws.defaults : undefined));
+  try {
+    await hostActivities(job, ws.hostQueue, 'remove worktree').cleanupWorkspace({
+      jobId: job.id,
+      repo: job.repo,
+      worktree: ws.worktree,
+      ...(ws.runtime ? { runtime: ws.runtime } : {}),
+    });
+  } catch (err) {
+    // A worktree left behind must not turn a finished job into a failed one.
+    log.warn('cleanup failed', { error: String(err) });
+  }
+  if (outcome) state.enter(outcome, announce);
+}
+
+function result(
+  job: JobInput,
+  state: JobState,
+  ws: Workspace,
+  status: JobResult['status'],
+  commitSha: string | null,
+  failure?: JobResult['failure'],
+  files: JobResult['files'] = [],
+  filesTruncated = 0,
+): JobResult {
+  state.enter(status);
+  return {
+    status,
+    branch: branchFor(job.id),
+    commit: commitSha,
+    baseCommit: ws.baseCommit,
+    files,
+    filesTruncated,
+    validations: state.rounds,
+    ...(state.setup ? { setup: state.setup } : {}),
+    revisions: state.revision,
+    questions: state.questions,
+    attempts: state.attempt,
+    durationsMs: state.durationsMs,
+    agentSession: state.session,
+    ...(state.usage ? { usage: state.usage } : {}),
+    ...(failure ? { failure } : {}),
+  };
+}
+
+function setupFailure(step: ValidationCheck): string {
+  const how = step.timedOut ? 'timed out' : `exit ${step.exitCode ?? 'none'}`;
+  const tail = step.outputTail.trim().split('\n').slice(-15).join('\n');
+  return `setup step "${step.name}" failed (${how}); the agent did not run${tail ? `:\n${tail}` : ''}`;
+}
+
+function validationFeedback(failed: ValidationRound['checks']): string {
+  const parts = failed.map(
+    (c) => `### ${c.name} failed (exit ${c.exitCode ?? 'none'}${c.timedOut ? ', timed out' : ''})\n\n${c.outputTail}`,
+  );
+  const text = `The validation steps failed. Fix the problems below.\n\n${parts.join('\n\n')}`;
+  return text.length > FEEDBACK_LIMIT ? text.slice(text.length - FEEDBACK_LIMIT) : text;
+}
+
+function defaultMessage(prompt: string): string {
+  const first = prompt.trim().split('\n')[0] ?? 'drover job';
+  return first.length > 72 ? `${first.slice(0, 69)}...` : first;
+}
