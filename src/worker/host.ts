@@ -1,0 +1,71 @@
+/**
+ * What a worker learns and makes on its own host before it connects: its id and queue, the environment its
+ * agents get, the backends and Docker it can offer, its git, and what earlier runs left behind.
+ */
+import { readEnvFiles } from '../config/env-file.js';
+import { type DataPaths, dataPaths } from '../config/paths.js';
+import type { DroverConfig } from '../config/schema.js';
+import { gitFor } from '../git/git-for-config.js';
+import type { Git } from '../git/git.js';
+import { createSpawner, type Spawner } from '../git/spawner.js';
+import { createHostRuntime } from '../runtimes/host-runtime.js';
+import type { Runtime } from '../runtimes/runtime.js';
+import { hostQueueFor } from '../shared/ids.js';
+import { type BackendCheck, checkBackends } from './backends.js';
+import { type DockerSetup, setUpDocker } from './docker.js';
+import { resolveWorkerId } from './id.js';
+import { resolveMiniCommand } from './python-agents.js';
+import { findLeftovers, stopOrphanFetches } from './sweep.js';
+
+export const say = (line: string) => process.stderr.write(`drover worker: ${line}\n`);
+
+export interface WorkerHost {
+  /** The config with what this worker found filled in (the mini-swe-agent command). */
+  config: DroverConfig;
+  paths: DataPaths;
+  workerId: string;
+  hostQueue: string;
+  baseEnv: Record<string, string>;
+  runtime: Runtime;
+  backends: BackendCheck[];
+  docker: DockerSetup;
+  spawner: Spawner;
+  git: Git;
+  /** What earlier runs left here, by job, listed before this run's jobs start. */
+  leftovers: Awaited<ReturnType<typeof findLeftovers>>;
+}
+
+/** The config with the mini-swe-agent command this worker found (or installed) filled in. */
+async function withPythonAgents(config: DroverConfig, env: NodeJS.ProcessEnv): Promise<DroverConfig> {
+  const mini = await resolveMiniCommand(config, env, say);
+  if (!mini) return config;
+  return { ...config, agents: { ...config.agents, 'mini-swe-agent': { ...config.agents['mini-swe-agent'], command: mini } } };
+}
+
+/** Credentials come from the worker's environment and env files, never from a job. */
+function baseEnvFrom(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+    ...readEnvFiles(config.worker.envFiles),
+  };
+}
+
+export async function prepareHost(given: DroverConfig, env: NodeJS.ProcessEnv): Promise<WorkerHost> {
+  const config = await withPythonAgents(given, env);
+  const paths = dataPaths(config.dataDir);
+  const workerId = resolveWorkerId(config.workerId, paths.workerIdFile());
+  const baseEnv = baseEnvFrom(env, config);
+  const runtime = createHostRuntime();
+  // Before connecting: a worker that cannot run what it was told to offer should not start at all.
+  const backends = await checkBackends(config, runtime, baseEnv);
+  const docker = await setUpDocker(config, workerId, paths, say);
+  // The worker's local git starts in a small process of its own: a fork from this one stops the event loop
+  // for 8-12 ms (src/git/spawner-child.ts).
+  const spawner = createSpawner();
+  const git = gitFor(config, spawner);
+  // Listed before polling starts, so nothing listed is being made by a job of this run.
+  const leftovers = await findLeftovers(paths, git, docker.pool !== undefined);
+  await stopOrphanFetches(paths, runtime);
+  const hostQueue = hostQueueFor(config.taskQueue, workerId);
+  return { config, paths, workerId, hostQueue, baseEnv, runtime, backends, docker, spawner, git, leftovers };
+}
