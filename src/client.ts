@@ -1,6 +1,4 @@
 /** Drover's client API: what the CLI, planners and tests use to submit and follow jobs. */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   Client,
@@ -10,23 +8,18 @@ import {
   WorkflowNotFoundError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { DroverConfig } from './config/schema.js';
-import { dataPaths } from './config/paths.js';
 import { oneLine } from './config/load.js';
-import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv, policyFrom } from './config/policy.js';
+import type { DroverConfig } from './config/schema.js';
 import { isLocalRepo } from './shared/repo-location.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
 import { repoSlug } from './shared/ids.js';
 import proto from '@temporalio/proto';
-import {
-  JobSpec,
-  AnswerPayload,
-  type JobInput,
-  type JobResult,
-  type JobSpecInput,
-  type JobStatusView,
-  type JobPhase,
-} from './shared/schemas.js';
+import { AnswerPayload, type JobInput, type JobPhase, type JobResult, type JobSpecInput, type JobStatusView } from './shared/schemas.js';
+import { defaultUiUrl, devUiUrl } from './client/ui-url.js';
+
+import { prepareJob } from './client/prepare-job.js';
+
+export { newJobId, prepareJob } from './client/prepare-job.js';
 import { TERMINAL_PHASES } from './shared/phases.js';
 import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
 import { answerSignal, statusQuery } from './workflows/definitions.js';
@@ -251,58 +244,11 @@ export class DroverClient {
   }
 }
 
-/**
- * Parses a job spec, resolves a local repo path and checks it, applies the config's policy (repos.allow,
- * git.protocols, docker.envAllow) as a worker would, and gives the job an id.
- */
-export async function prepareJob(spec: JobSpecInput, config: Pick<DroverConfig, 'repos' | 'git' | 'docker'>): Promise<JobInput> {
-  const parsed = JobSpec.safeParse(spec);
-  if (!parsed.success) throw new AppError('InvalidInput', `invalid job: ${oneLine(parsed.error)}`);
-  const job = parsed.data;
-  let repo = job.repo;
-  if (isLocalRepo(repo)) {
-    repo = resolve(repo.replace(/^file:\/\//i, ''));
-    if (!existsSync(repo) || !statSync(repo).isDirectory()) throw new AppError('RepoNotFound', `repository path does not exist: ${repo}`);
-    checkLocalOwner(repo);
-    // Imported here: status, list and answer never need git.
-    const { gitFor } = await import('./git/git-for-config.js');
-    if (!(await gitFor(config).isGitRepo(repo))) throw new AppError('RepoNotFound', `not a git repository: ${repo}`);
-  }
-  if (job.include?.length && !isLocalRepo(repo)) {
-    throw new AppError('InvalidInput', 'invalid job: include: works only with a local repository (it copies files from its working tree)');
-  }
-  const policy = policyFrom(config);
-  checkRepoAllowed(repo, policy);
-  if (job.runtime?.kind === 'docker') checkRuntimeEnv(job.runtime.env, policy);
-  return { ...job, repo, id: job.id ?? newJobId() };
-}
-
-export function newJobId(now = new Date()): string {
-  const stamp = now.toISOString().slice(0, 10).replace(/-/g, '');
-  return `job-${stamp}-${randomBytes(4).toString('hex')}`;
-}
-
 const quote = (s: string) => s.replace(/'/g, "\\'");
 const firstLine = (s: string, max: number) => {
   const line = s.trim().split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 };
-
-/** The UI of a `drover dev` running on this data dir and address, if there is one. */
-function devUiUrl(config: DroverConfig): string | undefined {
-  try {
-    const dev = JSON.parse(readFileSync(dataPaths(config.dataDir).devEndpoint(), 'utf8')) as { address?: string; uiUrl?: string };
-    return dev.address === config.temporal.address ? dev.uiUrl : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function defaultUiUrl(address: string): string {
-  const [host = '127.0.0.1', port = '7233'] = address.split(':');
-  const uiHost = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
-  return `http://${uiHost}:${Number(port) + 1000}`;
-}
 
 function rethrowNotFound(err: unknown, jobId: string): never {
   if (err instanceof WorkflowNotFoundError) throw new AppError('JobNotFound', `no job with id ${jobId}`);
