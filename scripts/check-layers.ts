@@ -134,15 +134,44 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every layer violation under root/src. */
+/** Every layer violation under root/src, and every loop of value imports (a loop makes load order matter). */
 export function checkLayers(root: string): Violation[] {
   const srcDir = resolve(root, 'src');
-  return sourceFiles(srcDir).flatMap((file) =>
-    importsOf(file).flatMap((edge) => {
+  const edges = new Map(sourceFiles(srcDir).map((file) => [file, importsOf(file)] as const));
+  const layered = [...edges].flatMap(([file, imports]) =>
+    imports.flatMap((edge) => {
       const message = judge(srcDir, edge);
       return message ? [{ file: relative(root, file), line: edge.line, message }] : [];
     }),
   );
+  return [...layered, ...importLoops(edges).map((loop) => loopViolation(root, loop))];
+}
+
+const targetOf = (edge: ImportEdge) => resolve(dirname(edge.from), edge.spec.replace(/\.js$/, '.ts'));
+
+/** Loops of value imports between files, each found once (depth-first, by the edge that closes it). */
+export function importLoops(edges: ReadonlyMap<string, ImportEdge[]>): string[][] {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const loops: string[][] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    path.push(file);
+    for (const edge of edges.get(file) ?? []) {
+      if (edge.typeOnly || !edge.spec.startsWith('.')) continue;
+      const next = targetOf(edge);
+      if (state.get(next) === 'open') loops.push([...path.slice(path.indexOf(next)), next]);
+      else if (!state.has(next) && edges.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(file, 'done');
+  };
+  for (const file of edges.keys()) if (!state.has(file)) visit(file);
+  return loops;
+}
+
+function loopViolation(root: string, loop: string[]): Violation {
+  return { file: relative(root, loop[0] ?? ''), line: 1, message: `import loop: ${loop.map((f) => relative(root, f)).join(' -> ')}` };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -5,6 +5,7 @@ import { checkLayers, importsOf } from '../../scripts/check-layers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UPWARD = fileURLToPath(new URL('../fixtures/layers/upward/', import.meta.url));
+const LOOP = fileURLToPath(new URL('../fixtures/layers/loop/', import.meta.url));
 
 describe('the layer rule (scripts/check-layers.ts)', () => {
   it('passes on src/', () => {
@@ -19,6 +20,13 @@ describe('the layer rule (scripts/check-layers.ts)', () => {
       'src/shared/leak.ts:2 shared may not import activities: ../activities/thing.js',
       'src/workflows/flow.ts:3 workflows may not import activities (types only, with `import type`): ../activities/thing.js',
     ]);
+  });
+
+  it('fails on a loop of value imports, naming the files around it', () => {
+    assert.deepEqual(
+      checkLayers(LOOP).map((v) => v.message),
+      ['import loop: src/config/a.ts -> src/config/b.ts -> src/config/a.ts'],
+    );
   });
 
   it('tells type-only imports from value imports, and sees require() and import()', () => {
