@@ -63,148 +63,157 @@ export function pathState(root: string, rel: string): 'missing' | 'dir' | 'file'
   return 'unsafe';
 }
 
-export function createDepCache(opts: { dir: string; maxBytes: number }) {
-  const entryDir = (key: string) => join(opts.dir, key);
+export interface DepCacheOptions {
+  dir: string;
+  maxBytes: number;
+}
 
-  function readEntry(key: string): CacheEntry | undefined {
-    try {
-      const meta = JSON.parse(readFileSync(join(entryDir(key), META), 'utf8')) as Omit<CacheEntry, 'usedAt'>;
-      return { ...meta, usedAt: statSync(join(entryDir(key), META)).mtime.toISOString() };
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Staging and doomed directories a crash left behind (older than a day: a save in progress is younger). */
-  function removeStaleStaging(): void {
-    const dayAgo = Date.now() - 24 * 3600_000;
-    for (const name of readdirSync(opts.dir).filter((n) => n.startsWith('.tmp-'))) {
-      const st = lstatSync(join(opts.dir, name), { throwIfNoEntry: false });
-      if (st && st.mtimeMs < dayAgo) rmSync(join(opts.dir, name), { recursive: true, force: true });
-    }
-  }
-
-  function list(): CacheEntry[] {
-    let names: string[] = [];
-    try {
-      names = readdirSync(opts.dir).filter((n) => !n.startsWith('.'));
-    } catch {
-      return [];
-    }
-    return names.flatMap((key) => readEntry(key) ?? []).sort((a, b) => b.usedAt.localeCompare(a.usedAt));
-  }
-
-  function remove(key: string): void {
-    // Renamed first, so a job never restores from a half-removed cache.
-    const doomed = join(opts.dir, `.tmp-rm-${randomBytes(6).toString('hex')}`);
-    try {
-      renameSync(entryDir(key), doomed);
-    } catch {
-      return;
-    }
-    rmSync(doomed, { recursive: true, force: true });
-  }
-
-  /** Removes least recently used caches until the rest fit in the limit. */
-  function evict(maxBytes = opts.maxBytes): string[] {
-    const entries = list();
-    let total = entries.reduce((sum, e) => sum + e.sizeBytes, 0);
-    const evicted: string[] = [];
-    for (const e of [...entries].reverse()) {
-      if (total <= maxBytes) break;
-      remove(e.key);
-      total -= e.sizeBytes;
-      evicted.push(e.key);
-    }
-    return evicted;
-  }
-
+export function createDepCache(opts: DepCacheOptions) {
   return {
     dir: opts.dir,
-    list,
-    evict,
-    remove,
-
-    has: (key: string): boolean => readEntry(key) !== undefined,
-
-    /**
-     * Copies the cached paths into the worktree where the worktree has nothing yet. Returns the paths
-     * restored; a path whose parent is a link (or not a directory) is skipped.
-     */
-    async restore(key: string, worktree: string, signal?: AbortSignal): Promise<string[]> {
-      const entry = readEntry(key);
-      if (!entry) return [];
-      const restored: string[] = [];
-      for (const path of entry.paths) {
-        const source = join(entryDir(key), 'files', path);
-        if (pathState(join(entryDir(key), 'files'), path) === 'missing') continue;
-        if (pathState(worktree, path) !== 'missing' || !makeParents(worktree, path)) continue;
-        try {
-          await copy(source, join(worktree, path), signal);
-        } catch (err) {
-          // Half a node_modules, owned by the worker, would only break the job's setup.
-          rmSync(join(worktree, path), { recursive: true, force: true });
-          throw err;
-        }
-        restored.push(path);
-      }
-      const now = new Date();
-      utimesSync(join(entryDir(key), META), now, now);
-      return restored;
-    },
-
-    /**
-     * Saves the paths (those that are a directory or a file, reached without a link) under `key`, unless a
-     * cache of that key exists. Returns what was saved, then evicts the least recently used caches beyond
-     * the size limit (this one too, when it alone is larger).
-     */
-    async save(
-      key: string,
-      worktree: string,
-      paths: string[],
-      signal?: AbortSignal,
-    ): Promise<{ saved: string[]; sizeBytes: number; evicted: string[]; tooLarge?: number }> {
-      if (readEntry(key)) return { saved: [], sizeBytes: 0, evicted: [] };
-      mkdirSync(opts.dir, { recursive: true });
-      removeStaleStaging();
-      // Measured before it is copied: a cache larger than the whole limit would only fill the disk twice.
-      const sources = paths.filter((p) => ['dir', 'file'].includes(pathState(worktree, p)));
-      const before = sources.length
-        ? await diskUsage(
-            sources.map((p) => join(worktree, p)),
-            signal,
-          )
-        : 0;
-      if (before > opts.maxBytes) return { saved: [], sizeBytes: 0, evicted: [], tooLarge: before };
-      const staging = join(opts.dir, `.tmp-${randomBytes(6).toString('hex')}`);
-      try {
-        const saved: string[] = [];
-        for (const path of paths) {
-          const state = pathState(worktree, path);
-          if (state !== 'dir' && state !== 'file') continue;
-          const target = join(staging, 'files', path);
-          mkdirSync(dirname(target), { recursive: true });
-          await copy(join(worktree, path), target, signal);
-          saved.push(path);
-        }
-        if (saved.length === 0) return { saved, sizeBytes: 0, evicted: [] };
-        const sizeBytes = await diskUsage([staging], signal);
-        const meta = { key, paths: saved, sizeBytes, createdAt: new Date().toISOString() };
-        writeFileSync(join(staging, META), JSON.stringify(meta));
-        try {
-          renameSync(staging, entryDir(key));
-        } catch (err) {
-          // Another job saved the same key first: theirs stays.
-          if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-        }
-        return { saved, sizeBytes, evicted: evict() };
-      } finally {
-        rmSync(staging, { recursive: true, force: true });
-      }
-    },
+    list: (): CacheEntry[] => listEntries(opts),
+    evict: (maxBytes = opts.maxBytes): string[] => evictEntries(opts, maxBytes),
+    remove: (key: string): void => removeEntry(opts, key),
+    has: (key: string): boolean => readEntry(opts, key) !== undefined,
+    restore: (key: string, worktree: string, signal?: AbortSignal): Promise<string[]> => restoreEntry(opts, key, worktree, signal),
+    save: (key: string, worktree: string, paths: string[], signal?: AbortSignal): Promise<SaveResult> =>
+      saveEntry(opts, key, worktree, paths, signal),
   };
 }
 export type DepCache = ReturnType<typeof createDepCache>;
+
+const entryDir = (opts: DepCacheOptions, key: string) => join(opts.dir, key);
+
+function readEntry(opts: DepCacheOptions, key: string): CacheEntry | undefined {
+  try {
+    const meta = JSON.parse(readFileSync(join(entryDir(opts, key), META), 'utf8')) as Omit<CacheEntry, 'usedAt'>;
+    return { ...meta, usedAt: statSync(join(entryDir(opts, key), META)).mtime.toISOString() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Staging and doomed directories a crash left behind (older than a day: a save in progress is younger). */
+function removeStaleStaging(opts: DepCacheOptions): void {
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(opts.dir).filter((n) => n.startsWith('.tmp-'))) {
+    const st = lstatSync(join(opts.dir, name), { throwIfNoEntry: false });
+    if (st && st.mtimeMs < dayAgo) rmSync(join(opts.dir, name), { recursive: true, force: true });
+  }
+}
+
+function listEntries(opts: DepCacheOptions): CacheEntry[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(opts.dir).filter((n) => !n.startsWith('.'));
+  } catch {
+    return [];
+  }
+  return names.flatMap((key) => readEntry(opts, key) ?? []).sort((a, b) => b.usedAt.localeCompare(a.usedAt));
+}
+
+function removeEntry(opts: DepCacheOptions, key: string): void {
+  // Renamed first, so a job never restores from a half-removed cache.
+  const doomed = join(opts.dir, `.tmp-rm-${randomBytes(6).toString('hex')}`);
+  try {
+    renameSync(entryDir(opts, key), doomed);
+  } catch {
+    return;
+  }
+  rmSync(doomed, { recursive: true, force: true });
+}
+
+/** Removes least recently used caches until the rest fit in the limit. */
+function evictEntries(opts: DepCacheOptions, maxBytes: number): string[] {
+  const entries = listEntries(opts);
+  let total = entries.reduce((sum, e) => sum + e.sizeBytes, 0);
+  const evicted: string[] = [];
+  for (const e of [...entries].reverse()) {
+    if (total <= maxBytes) break;
+    removeEntry(opts, e.key);
+    total -= e.sizeBytes;
+    evicted.push(e.key);
+  }
+  return evicted;
+}
+
+/**
+ * Copies the cached paths into the worktree where the worktree has nothing yet. Returns the paths
+ * restored; a path whose parent is a link (or not a directory) is skipped.
+ */
+async function restoreEntry(opts: DepCacheOptions, key: string, worktree: string, signal?: AbortSignal): Promise<string[]> {
+  const entry = readEntry(opts, key);
+  if (!entry) return [];
+  const restored: string[] = [];
+  for (const path of entry.paths) {
+    const source = join(entryDir(opts, key), 'files', path);
+    if (pathState(join(entryDir(opts, key), 'files'), path) === 'missing') continue;
+    if (pathState(worktree, path) !== 'missing' || !makeParents(worktree, path)) continue;
+    try {
+      await copy(source, join(worktree, path), signal);
+    } catch (err) {
+      // Half a node_modules, owned by the worker, would only break the job's setup.
+      rmSync(join(worktree, path), { recursive: true, force: true });
+      throw err;
+    }
+    restored.push(path);
+  }
+  const now = new Date();
+  utimesSync(join(entryDir(opts, key), META), now, now);
+  return restored;
+}
+
+export interface SaveResult {
+  saved: string[];
+  sizeBytes: number;
+  evicted: string[];
+  tooLarge?: number;
+}
+
+/**
+ * Saves the paths (those that are a directory or a file, reached without a link) under `key`, unless a
+ * cache of that key exists. Returns what was saved, then evicts the least recently used caches beyond
+ * the size limit (this one too, when it alone is larger).
+ */
+async function saveEntry(opts: DepCacheOptions, key: string, worktree: string, paths: string[], signal?: AbortSignal): Promise<SaveResult> {
+  if (readEntry(opts, key)) return { saved: [], sizeBytes: 0, evicted: [] };
+  mkdirSync(opts.dir, { recursive: true });
+  removeStaleStaging(opts);
+  // Measured before it is copied: a cache larger than the whole limit would only fill the disk twice.
+  const sources = paths.filter((p) => ['dir', 'file'].includes(pathState(worktree, p)));
+  const before = sources.length
+    ? await diskUsage(
+        sources.map((p) => join(worktree, p)),
+        signal,
+      )
+    : 0;
+  if (before > opts.maxBytes) return { saved: [], sizeBytes: 0, evicted: [], tooLarge: before };
+  const staging = join(opts.dir, `.tmp-${randomBytes(6).toString('hex')}`);
+  try {
+    const saved: string[] = [];
+    for (const path of paths) {
+      const state = pathState(worktree, path);
+      if (state !== 'dir' && state !== 'file') continue;
+      const target = join(staging, 'files', path);
+      mkdirSync(dirname(target), { recursive: true });
+      await copy(join(worktree, path), target, signal);
+      saved.push(path);
+    }
+    if (saved.length === 0) return { saved, sizeBytes: 0, evicted: [] };
+    const sizeBytes = await diskUsage([staging], signal);
+    const meta = { key, paths: saved, sizeBytes, createdAt: new Date().toISOString() };
+    writeFileSync(join(staging, META), JSON.stringify(meta));
+    try {
+      renameSync(staging, entryDir(opts, key));
+    } catch (err) {
+      // Another job saved the same key first: theirs stays.
+      if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
+    return { saved, sizeBytes, evicted: evictEntries(opts, opts.maxBytes) };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
 
 /** Creates the missing parents of `rel` in root; false when one of them is a link or not a directory. */
 export function makeParents(root: string, rel: string): boolean {

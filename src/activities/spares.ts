@@ -29,7 +29,7 @@ export interface Spares {
   close(): Promise<void>;
 }
 
-export function createSpares(opts: {
+export interface SparesOptions {
   dir: string;
   git: Git;
   perRepo: number;
@@ -37,90 +37,116 @@ export function createSpares(opts: {
   slowMs?: number;
   removeTree?: (path: string) => Promise<void>;
   log?: (line: string) => void;
-}): Spares {
+}
+
+interface SpareStore {
+  opts: SparesOptions;
+  removeTree: (path: string) => Promise<void>;
+  slowMs: number;
+  slow: Map<string, boolean>;
+  making: Map<string, Promise<void>>;
+  /** Mirrors by last use, the latest first. */
+  used: string[];
+  stop: AbortController;
+  /** The number of the last directory made or claimed: each gets a name of its own. */
+  serial: number;
+}
+
+export function createSpares(opts: SparesOptions): Spares {
   const removeTree = opts.removeTree ?? ((path: string) => rm(path, { recursive: true, force: true }));
   const slowMs = opts.slowMs ?? SLOW_CHECKOUT_MS;
   // A worker that starts has no spares: whatever a crash left is removed, not trusted.
   rmSync(opts.dir, { recursive: true, force: true });
-  const slow = new Map<string, boolean>();
-  const making = new Map<string, Promise<void>>();
-  const used: string[] = [];
-  const stop = new AbortController();
-  let n = 0;
-
-  const area = (mirror: string) => join(opts.dir, basename(mirror));
-  const ready = (mirror: string): string[] => {
-    try {
-      return readdirSync(area(mirror)).filter((d) => d.startsWith('spare-'));
-    } catch {
-      return [];
-    }
+  const store: SpareStore = {
+    opts,
+    removeTree,
+    slowMs,
+    slow: new Map(),
+    making: new Map(),
+    used: [],
+    stop: new AbortController(),
+    serial: 0,
   };
-
-  /**
-   * Keeps spares for the repositories used last; the others' finished spares go (in the background: one
-   * being made or just taken by a job is not touched).
-   */
-  function touch(mirror: string): void {
-    const i = used.indexOf(mirror);
-    if (i >= 0) used.splice(i, 1);
-    used.unshift(mirror);
-    for (const old of used.splice(opts.maxRepos)) {
-      for (const name of ready(old)) {
-        void removeTree(join(area(old), name)).catch(() => undefined);
-      }
-    }
-  }
-
-  async function make(mirror: string, sha: string): Promise<void> {
-    const staging = join(area(mirror), `.making-${++n}`);
-    try {
-      mkdirSync(staging, { recursive: true });
-      const started = Date.now();
-      await opts.git.makeSpare({ mirror, dir: staging, sha }, { signal: stop.signal });
-      slow.set(mirror, Date.now() - started >= slowMs);
-      writeFileSync(join(staging, 'sha'), `${sha}\n`);
-      // Renamed when whole: take() only ever sees finished spares.
-      renameSync(staging, join(area(mirror), `spare-${n}`));
-    } catch (err) {
-      await removeTree(staging).catch(() => undefined);
-      if (!stop.signal.aborted) opts.log?.(`could not make a spare checkout of ${basename(mirror)}: ${(err as Error).message}`);
-    }
-  }
-
   return {
-    take(mirror) {
-      for (const name of ready(mirror)) {
-        const dir = join(area(mirror), name);
-        const claimed = join(area(mirror), `.taken-${++n}`);
-        try {
-          // The rename is the claim: of two jobs, one gets it.
-          renameSync(dir, claimed);
-          return { dir: claimed, sha: readFileSync(join(claimed, 'sha'), 'utf8').trim() };
-        } catch {
-          rmSync(claimed, { recursive: true, force: true });
-        }
-      }
-      return undefined;
+    take: (mirror) => takeSpare(store, mirror),
+    noteCheckout: (mirror, ms) => {
+      store.slow.set(mirror, ms >= store.slowMs);
     },
-    noteCheckout(mirror, ms) {
-      slow.set(mirror, ms >= slowMs);
-    },
-    replenish(mirror, sha) {
-      if (opts.perRepo === 0 || !slow.get(mirror) || stop.signal.aborted) return;
-      try {
-        touch(mirror);
-      } catch (err) {
-        opts.log?.(`spare checkouts: ${(err as Error).message}`);
-        return;
-      }
-      if (making.has(mirror) || ready(mirror).length >= opts.perRepo) return;
-      const work = make(mirror, sha).finally(() => making.delete(mirror));
-      making.set(mirror, work);
-    },
-    async close() {
-      stop.abort();
-      await Promise.all(making.values());
-    },
+    replenish: (mirror, sha) => replenish(store, mirror, sha),
+    close: () => closeSpares(store),
   };
+}
+
+const area = (store: SpareStore, mirror: string) => join(store.opts.dir, basename(mirror));
+
+function ready(store: SpareStore, mirror: string): string[] {
+  try {
+    return readdirSync(area(store, mirror)).filter((d) => d.startsWith('spare-'));
+  } catch {
+    return [];
+  }
+}
+
+function takeSpare(store: SpareStore, mirror: string): Spare | undefined {
+  for (const name of ready(store, mirror)) {
+    const dir = join(area(store, mirror), name);
+    const claimed = join(area(store, mirror), `.taken-${++store.serial}`);
+    try {
+      // The rename is the claim: of two jobs, one gets it.
+      renameSync(dir, claimed);
+      return { dir: claimed, sha: readFileSync(join(claimed, 'sha'), 'utf8').trim() };
+    } catch {
+      rmSync(claimed, { recursive: true, force: true });
+    }
+  }
+  return undefined;
+}
+
+function replenish(store: SpareStore, mirror: string, sha: string): void {
+  if (store.opts.perRepo === 0 || !store.slow.get(mirror) || store.stop.signal.aborted) return;
+  try {
+    touch(store, mirror);
+  } catch (err) {
+    store.opts.log?.(`spare checkouts: ${(err as Error).message}`);
+    return;
+  }
+  if (store.making.has(mirror) || ready(store, mirror).length >= store.opts.perRepo) return;
+  const work = make(store, mirror, sha).finally(() => store.making.delete(mirror));
+  store.making.set(mirror, work);
+}
+
+async function closeSpares(store: SpareStore): Promise<void> {
+  store.stop.abort();
+  await Promise.all(store.making.values());
+}
+
+/**
+ * Keeps spares for the repositories used last; the others' finished spares go (in the background: one
+ * being made or just taken by a job is not touched).
+ */
+function touch(store: SpareStore, mirror: string): void {
+  const i = store.used.indexOf(mirror);
+  if (i >= 0) store.used.splice(i, 1);
+  store.used.unshift(mirror);
+  for (const old of store.used.splice(store.opts.maxRepos)) {
+    for (const name of ready(store, old)) {
+      void store.removeTree(join(area(store, old), name)).catch(() => undefined);
+    }
+  }
+}
+
+async function make(store: SpareStore, mirror: string, sha: string): Promise<void> {
+  const staging = join(area(store, mirror), `.making-${++store.serial}`);
+  try {
+    mkdirSync(staging, { recursive: true });
+    const started = Date.now();
+    await store.opts.git.makeSpare({ mirror, dir: staging, sha }, { signal: store.stop.signal });
+    store.slow.set(mirror, Date.now() - started >= store.slowMs);
+    writeFileSync(join(staging, 'sha'), `${sha}\n`);
+    // Renamed when whole: take() only ever sees finished spares.
+    renameSync(staging, join(area(store, mirror), `spare-${store.serial}`));
+  } catch (err) {
+    await store.removeTree(staging).catch(() => undefined);
+    if (!store.stop.signal.aborted) store.opts.log?.(`could not make a spare checkout of ${basename(mirror)}: ${(err as Error).message}`);
+  }
 }

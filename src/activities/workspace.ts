@@ -1,191 +1,101 @@
 import { Context } from '@temporalio/activity';
 import { existsSync, lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv, repoConfigTrusted } from '../config/policy.js';
+import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv } from '../config/policy.js';
 import type { GitCall, JobRepo } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
-import { branchFor, fetchTag, jobIdProblem, processTag } from '../shared/ids.js';
+import { branchFor, jobIdProblem, processTag } from '../shared/ids.js';
 import { isLocalRepo } from '../shared/repo-location.js';
-import type { CleanupInput, JobDefaults, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
+import type { CleanupInput, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import { inSlot, requireDocker, resolveRuntime, runDirFor } from './placement.js';
 import { LEGACY_DIR, makeRunDir } from './run-files.js';
-import { copyIncluded, readRepoDefaults, REPO_FILE } from './repo-config.js';
-import { mergeDefaults } from '../shared/job-plan.js';
 import type { JobLog } from './job-log.js';
+import { checkOut, fetchShared, includeFiles, jobDefaults, makeLegacyDir } from './workspace-steps.js';
 
 /** Never committed: the place agents used for run files before run directories. */
 const EXCLUDE = [`/${LEGACY_DIR}/`];
 
 export function createWorkspaceActivities(deps: ActivityContext) {
   return {
-    /**
-     * Mirror (made once, then fetched), the job's git directory and a checkout of the resolved base. Whatever
-     * it made is removed again when it fails or is cancelled. Idempotent.
-     */
-    async prepareWorkspace(input: PrepareWorkspaceInput): Promise<Workspace> {
-      const log = deps.jobLog(input.jobId);
-      checkRepoAllowed(input.repo, deps.policy);
-      const runtime = resolveRuntime(deps, input.runtime);
-      if (runtime.kind === 'docker') checkRuntimeEnv(runtime.env, deps.policy);
-      const source = repoSource(deps, input.repo);
-      const call = jobCall(input.jobId);
-      const made: Made = { jobId: input.jobId, runtime };
-      return withHeartbeat(async () => {
-        try {
-          // A job in a container gets its worktree in the directory its container sees (a warm one if any).
-          const slot = runtime.kind === 'docker' ? await requireDocker(deps).claim(input.jobId, runtime.image) : undefined;
-          const worktree = slot ? join(slot.dir, input.jobId) : deps.paths.worktree(input.jobId);
-          const repo: JobRepo = { gitdir: deps.paths.jobGitDir(input.jobId), worktree };
-          const runDir = runDirFor(deps, input.jobId, worktree);
-          Object.assign(made, { worktree, runDir });
-          log({ source: 'drover', text: `preparing worktree on ${deps.workerId}` });
-          const mirror = deps.paths.mirror(input.repo);
-          mkdirSync(deps.paths.mirrors(), { recursive: true });
-          await fetchShared(deps, source, mirror, call, log);
-          const baseCommit = await deps.git.resolveBase(mirror, input.base, call);
-          const defaults = await jobDefaults(deps, { repo: input.repo, mirror, sha: baseCommit, runtime }, call, log);
-          await removeJobFiles(deps, repo, runDir);
-          const branch = branchFor(input.jobId);
-          await checkOut(deps, { mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE }, call, log);
-          makeLegacyDir(worktree);
-          if (input.include?.length) includeFiles(deps, source, repo, input.include, log);
-          // A host agent gets a repository of its own to run git in; a container cannot see the mirror's objects.
-          if (!slot) deps.git.createAgentRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE });
-          makeRunDir(runDir, slot ? requireDocker(deps).agentUid : undefined);
-          if (slot) requireDocker(deps).handToAgent(worktree);
-          log({
-            source: 'git',
-            text: `worktree ${worktree} on ${branch} at ${baseCommit}${slot ? ` in container ${slot.container.slice(0, 12)} (${slot.image})` : ''}`,
-          });
-          return {
-            hostQueue: deps.hostQueue,
-            workerId: deps.workerId,
-            worktree,
-            branch,
-            baseCommit,
-            runtime,
-            ...(defaults ? { defaults } : {}),
-          };
-        } catch (err) {
-          await undoPrepare(deps, made).catch((e: Error) =>
-            log({ source: 'drover', text: `could not remove what prepare made: ${e.message}` }),
-          );
-          throw err;
-        }
-      });
-    },
-
-    async cleanupWorkspace(input: CleanupInput): Promise<void> {
-      checkWorktreePath(deps, input.jobId, input.worktree);
-      await withHeartbeat(() => removeJob(deps, input.jobId, input.worktree));
-      deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
-    },
+    prepareWorkspace: (input: PrepareWorkspaceInput): Promise<Workspace> => prepareWorkspace(deps, input),
+    cleanupWorkspace: (input: CleanupInput): Promise<void> => cleanupWorkspace(deps, input),
   };
 }
 
 /**
- * The job's git directory and worktree at `sha`: from a spare checkout when the worker has one of this
- * repository (a rename, then only the files that differ), else a checkout of every file. Either way the next
- * job of a slow repository gets a spare made meanwhile.
+ * Mirror (made once, then fetched), the job's git directory and a checkout of the resolved base. Whatever
+ * it made is removed again when it fails or is cancelled. Idempotent.
  */
-async function checkOut(
-  deps: ActivityContext,
-  req: { mirror: string; repo: JobRepo; branch: string; sha: string; exclude: string[] },
-  call: GitCall,
-  log: JobLog,
-): Promise<void> {
-  const spare = deps.spares.take(req.mirror);
-  try {
-    if (spare) {
-      try {
-        await deps.git.adoptSpare({ ...req, spareDir: spare.dir, spareSha: spare.sha }, call);
-        log({ source: 'git', text: `checkout from a spare made ahead (at ${spare.sha.slice(0, 12)})` });
-        return;
-      } catch (err) {
-        if (call.signal?.aborted) throw err;
-        log({ source: 'git', text: `the spare checkout could not be used (${(err as Error).message}); checking out afresh` });
-        await deps.removeTree(req.repo.worktree, req.repo.gitdir);
-      }
+async function prepareWorkspace(deps: ActivityContext, input: PrepareWorkspaceInput): Promise<Workspace> {
+  const log = deps.jobLog(input.jobId);
+  checkRepoAllowed(input.repo, deps.policy);
+  const runtime = resolveRuntime(deps, input.runtime);
+  if (runtime.kind === 'docker') checkRuntimeEnv(runtime.env, deps.policy);
+  const source = repoSource(deps, input.repo);
+  const call = jobCall(input.jobId);
+  const made: Made = { jobId: input.jobId, runtime };
+  return withHeartbeat(async () => {
+    try {
+      return await makeWorkspace(deps, input, { source, call, made }, log);
+    } catch (err) {
+      await undoPrepare(deps, made).catch((e: Error) =>
+        log({ source: 'drover', text: `could not remove what prepare made: ${e.message}` }),
+      );
+      throw err;
     }
-    const started = Date.now();
-    await deps.git.createJobRepo(req, call);
-    deps.spares.noteCheckout(req.mirror, Date.now() - started);
-  } finally {
-    if (spare) await deps.removeTree(spare.dir);
-    deps.spares.replenish(req.mirror, req.sha);
-  }
+  });
 }
 
-/**
- * Brings the mirror up to date with a fetch that started after this job asked, shared with the jobs that
- * asked meanwhile. The fetch carries the mirror's tag, not a job's: one job's cleanup must not kill the
- * others' fetch (it ends with its timeout, when every job waiting for it is cancelled, or at the next
- * worker start if this worker died).
- */
-async function fetchShared(
+/** The work of prepareWorkspace, noting in `made` what undoPrepare has to remove. */
+async function makeWorkspace(
   deps: ActivityContext,
-  source: { url: string; local: boolean },
-  mirror: string,
-  call: GitCall,
+  input: PrepareWorkspaceInput,
+  { source, call, made }: { source: { url: string; local: boolean }; call: GitCall; made: Made },
   log: JobLog,
-): Promise<void> {
-  const key = `${mirror}\0${source.url}`;
-  const run = await deps.fetchMirror(
-    key,
-    (signal) => deps.git.syncMirror(source.url, mirror, existsSync(mirror), source.local, { signal, tag: fetchTag(mirror) }),
-    call.signal,
-  );
+): Promise<Workspace> {
+  const { runtime } = made;
+  // A job in a container gets its worktree in the directory its container sees (a warm one if any).
+  const slot = runtime.kind === 'docker' ? await requireDocker(deps).claim(input.jobId, runtime.image) : undefined;
+  const worktree = slot ? join(slot.dir, input.jobId) : deps.paths.worktree(input.jobId);
+  const repo: JobRepo = { gitdir: deps.paths.jobGitDir(input.jobId), worktree };
+  const runDir = runDirFor(deps, input.jobId, worktree);
+  Object.assign(made, { worktree, runDir });
+  log({ source: 'drover', text: `preparing worktree on ${deps.workerId}` });
+  const mirror = deps.paths.mirror(input.repo);
+  mkdirSync(deps.paths.mirrors(), { recursive: true });
+  await fetchShared(deps, source, mirror, call, log);
+  const baseCommit = await deps.git.resolveBase(mirror, input.base, call);
+  const defaults = await jobDefaults(deps, { repo: input.repo, mirror, sha: baseCommit, runtime }, call, log);
+  await removeJobFiles(deps, repo, runDir);
+  const branch = branchFor(input.jobId);
+  await checkOut(deps, { mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE }, call, log);
+  makeLegacyDir(worktree);
+  if (input.include?.length) includeFiles(deps, source, repo, input.include, log);
+  // A host agent gets a repository of its own to run git in; a container cannot see the mirror's objects.
+  if (!slot) deps.git.createAgentRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE });
+  makeRunDir(runDir, slot ? requireDocker(deps).agentUid : undefined);
+  if (slot) requireDocker(deps).handToAgent(worktree);
   log({
     source: 'git',
-    text: `fetched ${source.url} in ${run.endedAt - run.startedAt} ms${run.sharedBy > 1 ? ` (one fetch for ${run.sharedBy} jobs)` : ''}`,
-    fetch: run,
+    text: `worktree ${worktree} on ${branch} at ${baseCommit}${slot ? ` in container ${slot.container.slice(0, 12)} (${slot.image})` : ''}`,
   });
+  return {
+    hostQueue: deps.hostQueue,
+    workerId: deps.workerId,
+    worktree,
+    branch,
+    baseCommit,
+    runtime,
+    ...(defaults ? { defaults } : {}),
+  };
 }
 
-/**
- * The repository's .drover.yml over the worker's defaults; undefined when neither names anything. On the host
- * runtime a repository's steps would run as the worker, with its credentials: they are used only for
- * repositories in repos.trustConfig (its caches are used either way).
- */
-async function jobDefaults(
-  deps: ActivityContext,
-  at: { repo: string; mirror: string; sha: string; runtime: RuntimeSpec },
-  call: GitCall,
-  log: JobLog,
-): Promise<JobDefaults | undefined> {
-  let repo = await readRepoDefaults(deps.git, at.mirror, at.sha, call);
-  if (repo) log({ source: 'drover', text: `${REPO_FILE} names ${Object.keys(repo).join(', ') || 'nothing'}` });
-  const steps = (['setup', 'validate', 'teardown'] as const).filter((k) => repo?.[k]?.length);
-  if (repo && steps.length > 0 && at.runtime.kind === 'host' && !repoConfigTrusted(at.repo, deps.policy)) {
-    log({
-      source: 'drover',
-      text: `${REPO_FILE}: ${steps.join(', ')} not used: on the host they would run with the worker's credentials (list the repository in repos.trustConfig, or use runtime docker)`,
-    });
-    repo = repo.cache ? { cache: repo.cache } : undefined;
-  }
-  const merged = mergeDefaults(repo, deps.defaults);
-  return Object.keys(merged).length > 0 ? merged : undefined;
-}
-
-/** Copies the ignored files a job asked for from its local repository's working tree; they are never committed. */
-function includeFiles(
-  deps: ActivityContext,
-  source: { url: string; local: boolean },
-  repo: JobRepo,
-  patterns: string[],
-  log: JobLog,
-): void {
-  if (!source.local)
-    throw new AppError('InvalidInput', 'include works only with a local repository (it copies files from its working tree)');
-  const { copied, skipped } = copyIncluded(source.url, repo.worktree, patterns);
-  deps.git.excludeFromCommit(repo.gitdir, copied);
-  log({
-    source: 'drover',
-    text: copied.length ? `included from ${source.url}: ${copied.join(', ')}` : `include matched no file in ${source.url}`,
-  });
-  if (skipped.length) log({ source: 'drover', text: `not included: ${skipped.join(', ')}` });
+async function cleanupWorkspace(deps: ActivityContext, input: CleanupInput): Promise<void> {
+  checkWorktreePath(deps, input.jobId, input.worktree);
+  await withHeartbeat(() => removeJob(deps, input.jobId, input.worktree));
+  deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
 }
 
 /** A git call for one of the job's activities: cancelled with it, its processes tagged as the job's. */
@@ -252,15 +162,6 @@ function exists(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Agents that write .drover/question.json expect the directory; a repository's own .drover stays as it is. */
-function makeLegacyDir(worktree: string): void {
-  try {
-    mkdirSync(join(worktree, LEGACY_DIR));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 
