@@ -75,147 +75,172 @@ export function connectEngine(socketPath = process.env.DOCKER_HOST?.replace(/^un
         throw unavailable(err);
       });
     },
-    async hasImage(image) {
-      try {
-        await docker.getImage(image).inspect();
-        return true;
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return false;
-        throw unavailable(err);
-      }
+    hasImage: (image) => hasImage(docker, image, unavailable),
+    startContainer: (plan) => startContainer(docker, plan),
+    exec: (plan) => startExec(docker, plan),
+    // Through `this`, not dockerode: an engine whose exec is wrapped runs its probes through the wrapper too.
+    run(container, argv, user) {
+      return runToExit(this, container, argv, user);
     },
-    async startContainer(plan) {
-      const container = await docker
-        .createContainer({
-          name: plan.name,
-          Image: plan.image,
-          // The main process only keeps the container alive; it runs as root so that killing the agent user's
-          // processes never takes it down.
-          Entrypoint: ['sleep', 'infinity'],
-          Cmd: [],
-          User: '0',
-          Labels: plan.labels,
-          WorkingDir: plan.mount,
-          HostConfig: {
-            Init: true,
-            Binds: [`${plan.mount}:${plan.mount}:rw`],
-            NetworkMode: plan.network,
-            Memory: plan.memoryBytes,
-            MemorySwap: plan.memoryBytes,
-            NanoCpus: plan.nanoCpus,
-            PidsLimit: plan.pidsLimit,
-            SecurityOpt: ['no-new-privileges'],
-            CapDrop: ['ALL'],
-            AutoRemove: false,
-          },
-        })
-        .catch((err) => {
-          if ((err as { statusCode?: number }).statusCode === 404) {
-            throw new AppError(
-              'DockerImageMissing',
-              `image ${plan.image} is not on this Docker engine; build it with \`drover image build\``,
-            );
-          }
-          throw err;
-        });
-      await container.start();
-      return container.id;
-    },
-    async exec(plan) {
-      const exec = await docker.getContainer(plan.container).exec({
-        Cmd: [...plan.argv],
-        WorkingDir: plan.cwd,
-        Env: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
-        User: plan.user,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-      });
-      const stream = await exec.start({ hijack: true, stdin: true });
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      docker.modem.demuxStream(stream, stdout, stderr);
-      if (!plan.keepStdinOpen) stream.end(plan.stdin ?? '');
-      else if (plan.stdin) stream.write(plan.stdin);
-      const done = new Promise<number | null>((resolve) => {
-        const finish = async () => {
-          stdout.end();
-          stderr.end();
-          const info = await exec.inspect().catch(() => undefined);
-          resolve(info?.ExitCode ?? null);
-        };
-        stream.on('end', finish);
-        stream.on('close', finish);
-        stream.on('error', finish);
-      });
-      return {
-        stdout,
-        stderr,
-        write: (text) => {
-          if (!stream.writableEnded) stream.write(text);
-        },
-        closeStdin: () => {
-          // Half-close: the process sees EOF while its output keeps flowing.
-          const socket = stream as unknown as { end: () => void; writableEnded?: boolean };
-          if (!socket.writableEnded) socket.end();
-        },
-        done,
-      };
-    },
-    async run(container, argv, user) {
-      const e = await this.exec({ container, argv, cwd: '/', env: {}, user });
-      e.stdout.resume();
-      e.stderr.resume();
-      return e.done;
-    },
-    async isRunning(container) {
-      const info = await docker
-        .getContainer(container)
-        .inspect()
-        .catch(() => undefined);
-      return info?.State?.Running === true;
-    },
+    isRunning: (container) => isRunning(docker, container),
     async pause(container) {
       await docker.getContainer(container).pause();
     },
     async unpause(container) {
       await docker.getContainer(container).unpause();
     },
-    async oomKills(container) {
-      // State.OOMKilled only tells of the main process; the cgroup counts every kill (v2 memory.events,
-      // v1 memory.oom_control), and the container sees its own cgroup.
-      const e = await this.exec({
-        container,
-        argv: ['sh', '-c', 'cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null'],
-        cwd: '/',
-        env: {},
-        user: '0',
-      });
-      let out = '';
-      e.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      e.stderr.resume();
-      await e.done;
-      return Number(/^oom_kill (\d+)$/m.exec(out)?.[1] ?? 0);
+    oomKills(container) {
+      return countOomKills(this, container);
     },
-    async remove(container) {
-      await docker
-        .getContainer(container)
-        .remove({ force: true, v: true })
-        .catch((err) => {
-          if ((err as { statusCode?: number }).statusCode !== 404 && (err as { statusCode?: number }).statusCode !== 409) throw err;
-        });
-    },
-    async listByLabel(label, value) {
-      const list = await docker.listContainers({ all: true, filters: { label: [value === undefined ? label : `${label}=${value}`] } });
-      return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
-    },
-    async importImage(tar, tag, changes) {
-      const [repo, version] = tag.split(':');
-      const stream = await docker.importImage(tar, { repo, tag: version ?? 'latest', changes } as object);
-      await new Promise<void>((resolve, reject) =>
-        docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
-      );
+    remove: (container) => removeContainer(docker, container),
+    listByLabel: (label, value) => listByLabel(docker, label, value),
+    importImage: (tar, tag, changes) => importImage(docker, tar, tag, changes),
+  };
+}
+
+const statusCode = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
+
+async function hasImage(docker: Docker, image: string, unavailable: (err: unknown) => AppError): Promise<boolean> {
+  try {
+    await docker.getImage(image).inspect();
+    return true;
+  } catch (err) {
+    if (statusCode(err) === 404) return false;
+    throw unavailable(err);
+  }
+}
+
+function containerOptions(plan: ContainerPlan): Docker.ContainerCreateOptions {
+  return {
+    name: plan.name,
+    Image: plan.image,
+    // The main process only keeps the container alive; it runs as root so that killing the agent user's
+    // processes never takes it down.
+    Entrypoint: ['sleep', 'infinity'],
+    Cmd: [],
+    User: '0',
+    Labels: plan.labels,
+    WorkingDir: plan.mount,
+    HostConfig: {
+      Init: true,
+      Binds: [`${plan.mount}:${plan.mount}:rw`],
+      NetworkMode: plan.network,
+      Memory: plan.memoryBytes,
+      MemorySwap: plan.memoryBytes,
+      NanoCpus: plan.nanoCpus,
+      PidsLimit: plan.pidsLimit,
+      SecurityOpt: ['no-new-privileges'],
+      CapDrop: ['ALL'],
+      AutoRemove: false,
     },
   };
+}
+
+async function startContainer(docker: Docker, plan: ContainerPlan): Promise<string> {
+  const container = await docker.createContainer(containerOptions(plan)).catch((err) => {
+    if (statusCode(err) === 404) {
+      throw new AppError('DockerImageMissing', `image ${plan.image} is not on this Docker engine; build it with \`drover image build\``);
+    }
+    throw err;
+  });
+  await container.start();
+  return container.id;
+}
+
+async function startExec(docker: Docker, plan: ExecPlan): Promise<RunningExec> {
+  const exec = await docker.getContainer(plan.container).exec({
+    Cmd: [...plan.argv],
+    WorkingDir: plan.cwd,
+    Env: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
+    User: plan.user,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  });
+  const stream = await exec.start({ hijack: true, stdin: true });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  docker.modem.demuxStream(stream, stdout, stderr);
+  if (!plan.keepStdinOpen) stream.end(plan.stdin ?? '');
+  else if (plan.stdin) stream.write(plan.stdin);
+  return {
+    stdout,
+    stderr,
+    write: (text) => {
+      if (!stream.writableEnded) stream.write(text);
+    },
+    closeStdin: () => {
+      // Half-close: the process sees EOF while its output keeps flowing.
+      const socket = stream as unknown as { end: () => void; writableEnded?: boolean };
+      if (!socket.writableEnded) socket.end();
+    },
+    done: exitCodeWhenEnded(exec, stream, [stdout, stderr]),
+  };
+}
+
+/** Once the exec's stream ends, closes or fails: ends the demuxed outputs and asks the engine for the exit code. */
+function exitCodeWhenEnded(exec: Docker.Exec, stream: NodeJS.EventEmitter, outputs: PassThrough[]): Promise<number | null> {
+  return new Promise<number | null>((resolve) => {
+    const finish = async () => {
+      for (const output of outputs) output.end();
+      const info = await exec.inspect().catch(() => undefined);
+      resolve(info?.ExitCode ?? null);
+    };
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', finish);
+  });
+}
+
+async function runToExit(engine: Pick<Engine, 'exec'>, container: string, argv: string[], user: string): Promise<number | null> {
+  const e = await engine.exec({ container, argv, cwd: '/', env: {}, user });
+  e.stdout.resume();
+  e.stderr.resume();
+  return e.done;
+}
+
+async function countOomKills(engine: Pick<Engine, 'exec'>, container: string): Promise<number> {
+  // State.OOMKilled only tells of the main process; the cgroup counts every kill (v2 memory.events,
+  // v1 memory.oom_control), and the container sees its own cgroup.
+  const e = await engine.exec({
+    container,
+    argv: ['sh', '-c', 'cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null'],
+    cwd: '/',
+    env: {},
+    user: '0',
+  });
+  let out = '';
+  e.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  e.stderr.resume();
+  await e.done;
+  return Number(/^oom_kill (\d+)$/m.exec(out)?.[1] ?? 0);
+}
+
+async function isRunning(docker: Docker, container: string): Promise<boolean> {
+  const info = await docker
+    .getContainer(container)
+    .inspect()
+    .catch(() => undefined);
+  return info?.State?.Running === true;
+}
+
+async function removeContainer(docker: Docker, container: string): Promise<void> {
+  await docker
+    .getContainer(container)
+    .remove({ force: true, v: true })
+    .catch((err) => {
+      if (statusCode(err) !== 404 && statusCode(err) !== 409) throw err;
+    });
+}
+
+async function listByLabel(docker: Docker, label: string, value?: string): Promise<{ id: string; labels: Record<string, string> }[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [value === undefined ? label : `${label}=${value}`] } });
+  return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
+}
+
+async function importImage(docker: Docker, tar: NodeJS.ReadableStream, tag: string, changes: string[]): Promise<void> {
+  const [repo, version] = tag.split(':');
+  const stream = await docker.importImage(tar, { repo, tag: version ?? 'latest', changes } as object);
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
 }
