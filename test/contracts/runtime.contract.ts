@@ -238,14 +238,13 @@ const memoryCase: ContractCase = {
       run(rt, { argv: ['node', '-e', hog], hardTimeoutMs: 30_000, within: 40_000 }),
       (err: { type?: string }) => err.type === 'AgentResourceLimit',
     );
+    // A later run that merely ends SIGKILLed is not blamed on that earlier kill.
+    const later = await run(rt, { argv: ['sh', '-c', 'kill -KILL $$'] });
+    assert.ok(later.result.exitCode === 137 || later.result.signal === 'SIGKILL', `ended SIGKILLed: ${JSON.stringify(later.result)}`);
     return undefined;
   },
 };
 
-/**
- * In this order: memory last, since a container counts its OOM kills for its whole life and a later SIGKILLed
- * run in it would be taken for one.
- */
 export const runtimeCases: readonly ContractCase[] = [
   envCase,
   outputCase,

@@ -14,6 +14,13 @@ const END_WAIT_MS = 5_000;
 interface JobContainer {
   engine: Engine;
   container: string;
+  /** The container's OOM kills as last read: the cgroup counts them for the container's whole life. */
+  seen: OomCount;
+}
+
+/** Kept with the container (its pool slot), so every run in it compares with the same count. */
+export interface OomCount {
+  oomKills: number;
 }
 
 /**
@@ -21,8 +28,8 @@ interface JobContainer {
  * stopping a run means signalling every process of that user in it (the container's root-owned main process
  * stays); whatever the agent started goes with it.
  */
-export function containerRuntime(engine: Engine, container: string): Runtime {
-  const target: JobContainer = { engine, container };
+export function containerRuntime(engine: Engine, container: string, seen: OomCount = { oomKills: 0 }): Runtime {
+  const target: JobContainer = { engine, container, seen };
   return {
     kind: 'docker',
     exec: (spec) => exec(target, spec),
@@ -154,14 +161,18 @@ async function exitOrContainerGone({ engine, container }: JobContainer, run: Run
 
 /** A run that was not stopped but ended with its container gone, or at the memory limit, is a failure. */
 async function failIfKilledFromOutside(
-  { engine, container }: JobContainer,
+  { engine, container, seen }: JobContainer,
   stopper: Pick<Stopper, 'end'>,
   exitCode: number | null,
 ): Promise<void> {
   if (stopper.end === 'exit' && !(await engine.isRunning(container))) {
     throw new AppError('AgentFailed', `the job's container ${shortId(container)} stopped during the run (killed from outside?)`);
   }
-  if (stopper.end === 'exit' && exitCode === 137 && (await engine.oomKills(container)) > 0) {
+  if (stopper.end !== 'exit' || !exitCode) return;
+  // Read after any failed run, not only a SIGKILLed one, so a kill of one of its processes is not blamed on a later run.
+  const before = seen.oomKills;
+  seen.oomKills = await engine.oomKills(container);
+  if (exitCode === 137 && seen.oomKills > before) {
     throw new AppError('AgentResourceLimit', "the agent ran out of memory: killed at the container's memory limit (docker.memory)");
   }
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { DockerConfig } from '../../config/schema.js';
 import { AppError } from '../../shared/errors.js';
 import type { Runtime } from '../runtime.js';
-import { containerRuntime } from './container-runtime.js';
+import { containerRuntime, type OomCount } from './container-runtime.js';
 import { LABEL_JOB, LABEL_SLOT, LABEL_WORKER, type Engine } from './engine.js';
 import { AGENT_UID, AGENT_USER } from './image.js';
 
@@ -18,6 +18,8 @@ export interface Slot {
   dir: string;
   container: string;
   image: string;
+  /** The OOM kills its container's runs have seen so far. */
+  oom: OomCount;
 }
 
 export interface PoolOptions {
@@ -99,7 +101,7 @@ export class DockerPool {
       this.claims.set(jobId, slot);
       made = slot.container;
     }
-    return { runtime: containerRuntime(this.engine, slot.container), ...(made ? { made } : {}) };
+    return { runtime: containerRuntime(this.engine, slot.container, slot.oom), ...(made ? { made } : {}) };
   }
 
   /**
@@ -237,7 +239,7 @@ export class DockerPool {
         throw new AppError('ConfigInvalid', `docker.setup command failed (exit ${code}): ${command}`);
       }
     }
-    return { id, dir, container, image };
+    return { id, dir, container, image, oom: { oomKills: 0 } };
   }
 }
 
