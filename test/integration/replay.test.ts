@@ -39,5 +39,6 @@ describe('replay of recorded agentJobWorkflow histories', () => {
 
 function newestSource(dirs: string[]): number {
   const src = new URL('../../src/', import.meta.url).pathname;
-  return Math.max(...dirs.flatMap((d) => readdirSync(`${src}${d}`).map((f) => statSync(`${src}${d}/${f}`).mtimeMs)));
+  // Recursive: shared/schemas/ is in the bundle too.
+  return Math.max(...dirs.flatMap((d) => readdirSync(`${src}${d}`, { recursive: true }).map((f) => statSync(`${src}${d}/${f}`).mtimeMs)));
 }
