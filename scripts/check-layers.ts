@@ -6,10 +6,11 @@
  *
  *   node --import tsx scripts/check-layers.ts [root]     (root defaults to the repository; checks root/src)
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { sourceFiles } from './source-files.js';
 
 interface LayerRule {
   /** Layers this one may import values from (itself always). */
@@ -124,14 +125,6 @@ function judgePackage(srcDir: string, edge: ImportEdge, layer: string, rule: Lay
     return `${layer} runs in the workflow sandbox: only ${rule.packages.join(', ')}, not ${name}`;
   }
   return undefined;
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') ? [path] : [];
-  });
 }
 
 /** Every layer violation under root/src, and every loop of value imports (a loop makes load order matter). */

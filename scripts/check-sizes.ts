@@ -5,10 +5,11 @@
  *
  *   node --import tsx scripts/check-sizes.ts [root]      (root defaults to the repository; checks root/src)
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { sourceFiles } from './source-files.js';
 
 export const MAX_FUNCTION_LINES = 60;
 export const MAX_FILE_LINES = 300;
@@ -66,14 +67,6 @@ export function oversizeIn(file: string, text = readFileSync(file, 'utf8')): Ove
   };
   visit(source);
   return found;
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') ? [path] : [];
-  });
 }
 
 export function checkSizes(root: string): Oversize[] {
