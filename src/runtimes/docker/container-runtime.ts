@@ -171,7 +171,8 @@ async function failIfKilledFromOutside(
   if (stopper.end !== 'exit' || !exitCode) return;
   // Read after any failed run, not only a SIGKILLed one, so a kill of one of its processes is not blamed on a later run.
   const before = seen.oomKills;
-  seen.oomKills = await engine.oomKills(container);
+  // A probe that fails leaves the run's own result standing: the exit code is still reported.
+  seen.oomKills = await engine.oomKills(container).catch(() => before);
   if (exitCode === 137 && seen.oomKills > before) {
     throw new AppError('AgentResourceLimit', "the agent ran out of memory: killed at the container's memory limit (docker.memory)");
   }

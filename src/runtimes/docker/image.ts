@@ -29,21 +29,33 @@ export const AGENT_USER = 'agent';
 /** Trixie for Python 3.13: the OpenHands SDK needs 3.12 or newer. */
 const SUITE = 'trixie';
 const MIRROR = process.env.DROVER_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-/** The image's packages, shared with docker/agent.Dockerfile. */
-const RECIPE: { debian: string[]; npm: string[]; pip: string[] } = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../docker/agent-packages.json', import.meta.url)), 'utf8'),
-);
-const PACKAGES = RECIPE.debian;
-export const AGENT_CLIS = RECIPE.npm;
-export const OPENHANDS_PACKAGES = RECIPE.pip;
+export interface AgentRecipe {
+  debian: string[];
+  npm: string[];
+  pip: string[];
+}
+let recipe: AgentRecipe | undefined;
+/** The image's packages, shared with docker/agent.Dockerfile; read when an image is named or built, not at import. */
+export function agentRecipe(): AgentRecipe {
+  recipe ??= JSON.parse(
+    readFileSync(fileURLToPath(new URL('../../../docker/agent-packages.json', import.meta.url)), 'utf8'),
+  ) as AgentRecipe;
+  return recipe;
+}
 const OPENHANDS_DIR = '/opt/drover-openhands';
 const DRIVER_DIR = fileURLToPath(new URL('../../../agents/openhands/', import.meta.url));
 const RECIPE_VERSION = 2;
 
+/** Named as the constants were before the list moved to a file, so the hash and the image tag stay the same. */
+function recipeForHash() {
+  const { debian: PACKAGES, npm: AGENT_CLIS, pip: OPENHANDS_PACKAGES } = agentRecipe();
+  return { PACKAGES, AGENT_CLIS, OPENHANDS_PACKAGES };
+}
+
 /** The tag of the image this recipe builds. */
 export function defaultImageTag(): string {
   const hash = createHash('sha256')
-    .update(JSON.stringify({ RECIPE_VERSION, SUITE, PACKAGES, AGENT_CLIS, OPENHANDS_PACKAGES, node: process.version }))
+    .update(JSON.stringify({ RECIPE_VERSION, SUITE, ...recipeForHash(), node: process.version }))
     .update(readFileSync(join(DRIVER_DIR, 'drover_openhands.py')))
     .digest('hex')
     .slice(0, 12);
@@ -67,16 +79,17 @@ export async function buildAgentImage(engine: Engine, opts: BuildOptions = {}): 
   const work = mkdtempSync(join(tmpdir(), 'drover-image-'));
   const rootfs = join(work, 'rootfs');
   try {
-    say(`debootstrap ${SUITE} (${PACKAGES.join(', ')}) from ${MIRROR} ...`);
-    await sh('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, rootfs, MIRROR], say);
+    const { debian, npm } = agentRecipe();
+    say(`debootstrap ${SUITE} (${debian.join(', ')}) from ${MIRROR} ...`);
+    await sh('debootstrap', ['--variant=minbase', `--include=${debian.join(',')}`, SUITE, rootfs, MIRROR], say);
     say(`node ${process.version} ...`);
     copyFileSync(process.execPath, join(rootfs, 'usr/local/bin/node'));
     chmodSync(join(rootfs, 'usr/local/bin/node'), 0o755);
-    say(`agent CLIs: ${AGENT_CLIS.join(' ')} ...`);
+    say(`agent CLIs: ${npm.join(' ')} ...`);
     const prefix = join(rootfs, 'opt/drover-agents');
     mkdirSync(prefix, { recursive: true });
     writeFileSync(join(prefix, 'package.json'), '{"private": true}\n');
-    await sh('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--prefix', prefix, ...AGENT_CLIS], say);
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--prefix', prefix, ...npm], say);
     for (const bin of ['claude', 'codex', 'opencode']) {
       symlinkSync(`/opt/drover-agents/node_modules/.bin/${bin}`, join(rootfs, 'usr/local/bin', bin));
     }
@@ -107,7 +120,8 @@ export async function buildAgentImage(engine: Engine, opts: BuildOptions = {}): 
  * while pip runs (a TLS-inspecting proxy), and the image's own is put back.
  */
 async function installOpenHands(rootfs: string, say: (line: string) => void): Promise<void> {
-  say(`OpenHands SDK: ${OPENHANDS_PACKAGES.join(' ')} (a few minutes) ...`);
+  const { pip } = agentRecipe();
+  say(`OpenHands SDK: ${pip.join(' ')} (a few minutes) ...`);
   const bundle = join(rootfs, 'etc/ssl/certs/ca-certificates.crt');
   const own = readFileSync(bundle);
   const hostBundle = [process.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt'].find((f) => f && existsSync(f));
@@ -124,7 +138,7 @@ async function installOpenHands(rootfs: string, say: (line: string) => void): Pr
     sh('chroot', [rootfs, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/root', ...proxies, ...args], say);
   try {
     await inRoot('python3', '-m', 'venv', OPENHANDS_DIR);
-    await inRoot(`${OPENHANDS_DIR}/bin/pip`, 'install', '-q', '--disable-pip-version-check', '--no-cache-dir', ...OPENHANDS_PACKAGES);
+    await inRoot(`${OPENHANDS_DIR}/bin/pip`, 'install', '-q', '--disable-pip-version-check', '--no-cache-dir', ...pip);
   } finally {
     rmSync(bundle, { force: true });
     writeFileSync(bundle, own);
