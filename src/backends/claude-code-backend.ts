@@ -76,18 +76,21 @@ class ClaudeRun implements AgentRun {
     return this.session;
   }
 
+  /**
+   * After --resume, total_cost_usd and modelUsage are the session's running totals while `usage` is this run's
+   * alone (recorded: test/fixtures/transcripts/claude-code/resumed.jsonl). Reporting the session's figures, all
+   * of one kind, lets the workflow take the difference; turns stay this run's, as for every backend.
+   */
+  get usageScope(): 'run' | 'session' {
+    return this.result && sessionModels(this.result) ? 'session' : 'run';
+  }
+
   usage() {
     const r = this.result;
     if (!r) return undefined;
-    const u = r.usage ?? {};
-    const cached = num(u.cache_read_input_tokens);
-    return {
-      inputTokens: num(u.input_tokens) + num(u.cache_creation_input_tokens) + cached,
-      outputTokens: num(u.output_tokens),
-      cachedInputTokens: cached,
-      costUsd: typeof r.total_cost_usd === 'number' ? r.total_cost_usd : null,
-      turns: num(r.num_turns),
-    };
+    const models = sessionModels(r);
+    const u = models ? sumModelUsage(models) : perRunUsage(r.usage ?? {});
+    return { ...u, costUsd: typeof r.total_cost_usd === 'number' ? r.total_cost_usd : null, turns: num(r.num_turns) };
   }
 
   read(stream: 'stdout' | 'stderr', line: string): LineReading {
@@ -237,4 +240,34 @@ function questionText(input: AskInput): string {
     return `${q.question ?? ''}${options.length ? ` (options: ${options.join(' | ')})` : ''}`;
   });
   return lines.join('\n').trim() || 'The agent asked a question without text.';
+}
+
+type TokenCounts = { inputTokens: number; outputTokens: number; cachedInputTokens: number };
+
+/** The result's per-model running totals of the session, when the CLI gives them. */
+function sessionModels(result: Record<string, any>): Record<string, any>[] | undefined {
+  const m = result.modelUsage;
+  return m && typeof m === 'object' && !Array.isArray(m) && Object.keys(m).length ? Object.values(m) : undefined;
+}
+
+function sumModelUsage(models: Record<string, any>[]): TokenCounts {
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let cachedInputTokens = 0;
+  for (const m of models) {
+    const cached = num(m?.cacheReadInputTokens);
+    inputTokens += num(m?.inputTokens) + num(m?.cacheCreationInputTokens) + cached;
+    outputTokens += num(m?.outputTokens);
+    cachedInputTokens += cached;
+  }
+  return { inputTokens, outputTokens, cachedInputTokens };
+}
+
+function perRunUsage(u: Record<string, any>): TokenCounts {
+  const cached = num(u.cache_read_input_tokens);
+  return {
+    inputTokens: num(u.input_tokens) + num(u.cache_creation_input_tokens) + cached,
+    outputTokens: num(u.output_tokens),
+    cachedInputTokens: cached,
+  };
 }
