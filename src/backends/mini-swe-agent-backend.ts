@@ -66,7 +66,8 @@ class MiniRun implements AgentRun {
       MSWEA_SILENT_STARTUP: '1',
       LITELLM_LOCAL_MODEL_COST_MAP: 'True',
       MSWEA_COST_TRACKING: 'ignore_errors',
-      // One model call per attempt: Drover's retry policy (with backoff) decides about the rest.
+      // No retries of mini's own: Drover's retry policy (with backoff) decides. The OpenAI client inside litellm
+      // still retries a 429 or 5xx twice (recorded: test/fixtures/transcripts/mini-swe-agent/error-429.jsonl).
       MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT: '1',
       PAGER: 'cat',
       // The cap on model calls of one run (maxTurns), without a config file.
@@ -131,7 +132,11 @@ class MiniRun implements AgentRun {
     if (!status)
       return end.exitCode === 0
         ? undefined
-        : { outcome: 'failed' as const, type: 'AgentFailed' as const, message: `mini exited with ${end.exitCode} and left no trajectory` };
+        : {
+            outcome: 'failed' as const,
+            type: 'AgentFailed' as const,
+            message: `mini exited with ${end.exitCode} before its trajectory said how the run ended`,
+          };
     const limited = /LimitsExceeded|TimeExceeded/.test(status) || /limit exceeded/i.test(this.traj?.detail ?? '');
     if (limited)
       return {
