@@ -45,7 +45,14 @@ def on_event(event):
         emit({"type": "error", "text": clip(getattr(event, "error", None) or getattr(event, "detail", "") or kind)})
 
 
-def usage_of(conversation):
+def model_calls(conversation):
+    """The persisted conversation's model calls so far, over all of its runs."""
+    metrics = conversation.conversation_stats.get_combined_metrics()
+    return len(getattr(metrics, "costs", []) or []) or len(getattr(metrics, "token_usages", []) or [])
+
+
+def usage_of(conversation, calls_before):
+    """Tokens and cost are the conversation's running totals (Drover takes the difference); turns are this run's."""
     metrics = conversation.conversation_stats.get_combined_metrics()
     tokens = metrics.accumulated_token_usage
     return {
@@ -53,8 +60,20 @@ def usage_of(conversation):
         "outputTokens": getattr(tokens, "completion_tokens", 0) if tokens else 0,
         "cachedInputTokens": getattr(tokens, "cache_read_tokens", 0) if tokens else 0,
         "costUsd": metrics.accumulated_cost or None,
-        "turns": len(getattr(metrics, "costs", []) or []) or len(getattr(metrics, "token_usages", []) or []),
+        "turns": max(0, model_calls(conversation) - calls_before),
     }
+
+
+def http_status(err):
+    """The model API's status: the SDK wraps the provider's error (ConversationRunError), so look down the chain."""
+    seen = 0
+    while err is not None and seen < 5:
+        status = getattr(err, "status_code", None)
+        if isinstance(status, int):
+            return status
+        err = err.__cause__ or err.__context__
+        seen += 1
+    return None
 
 
 def print_version():
@@ -111,15 +130,15 @@ def main():
         max_iteration_per_run=args.max_iterations,
         delete_on_close=False,
     )
+    calls_before = model_calls(conversation)
     try:
         conversation.send_message(message)
         conversation.run()
     except Exception as err:  # the model API or the SDK: Drover maps the status to a failure type
-        status = getattr(err, "status_code", None)
         # Not cut short here: Drover redacts the worker's secrets first, then cuts.
-        emit({"type": "failed", "status": status if isinstance(status, int) else None, "error": f"{type(err).__name__}: {err}"[:8000]})
+        emit({"type": "failed", "status": http_status(err), "error": f"{type(err).__name__}: {err}"[:8000]})
         return 1
-    emit({"type": "done", "usage": usage_of(conversation)})
+    emit({"type": "done", "usage": usage_of(conversation, calls_before)})
     return 0
 
 

@@ -104,9 +104,5 @@ export function openHandsSubject(): BackendSubject {
     promptVia: 'stdin',
     judgesOutput: true,
     usage: { firstRun: consumed(t.firstRun, CHAT, perCall), resumedOwn: consumed(t.resumed, CHAT, perCall) },
-    knownBugs: {
-      'usage: resumed run, as usageScope says':
-        "openhands-backend.ts reads turns from the driver's done line, which counts the persisted conversation's calls, not this run's",
-    },
   });
 }
