@@ -63,9 +63,20 @@ export async function prepareHost(given: DroverConfig, env: NodeJS.ProcessEnv): 
   // for 8-12 ms (src/git/spawner-child.ts).
   const spawner = createSpawner();
   const git = gitFor(config, spawner);
-  // Listed before polling starts, so nothing listed is being made by a job of this run.
-  const leftovers = await findLeftovers(paths, git, docker.pool !== undefined);
-  await stopOrphanFetches(paths, runtime);
-  const hostQueue = hostQueueFor(config.taskQueue, workerId);
-  return { config, paths, workerId, hostQueue, baseEnv, runtime, backends, docker, spawner, git, leftovers };
+  try {
+    // Listed before polling starts, so nothing listed is being made by a job of this run.
+    const leftovers = await findLeftovers(paths, git, docker.pool !== undefined);
+    await stopOrphanFetches(paths, runtime);
+    const hostQueue = hostQueueFor(config.taskQueue, workerId);
+    return { config, paths, workerId, hostQueue, baseEnv, runtime, backends, docker, spawner, git, leftovers };
+  } catch (err) {
+    await releaseHost({ docker, spawner });
+    throw err;
+  }
+}
+
+/** What a worker that does not get to poll lets go of: its warm containers and its spawner process. */
+export async function releaseHost(host: Pick<WorkerHost, 'docker' | 'spawner'>): Promise<void> {
+  await host.docker.pool?.shutdown().catch(() => undefined);
+  host.spawner.close();
 }

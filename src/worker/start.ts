@@ -13,7 +13,7 @@ import { AppError } from '../shared/errors.js';
 import type { BackendCheck } from './backends.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { DockerSetup } from './docker.js';
-import { prepareHost, say, type WorkerHost } from './host.js';
+import { prepareHost, releaseHost, say, type WorkerHost } from './host.js';
 import { type SweepReport, sweep, whereaboutsFrom } from './sweep.js';
 import { createTemporalWorkers, runAll } from './temporal-workers.js';
 
@@ -61,10 +61,7 @@ export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv =
 
 async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: () => void): Promise<DroverWorker> {
   const host = await prepareHost(given, env);
-  const connection = await connect(host.config.temporal.address);
-  const spares = sparesFor(host);
-  const activities = activitiesFor(host, given, spares);
-  const workers = await createTemporalWorkers(connection, host, activities);
+  const { connection, spares, workers } = await startPolling(host, given);
   const done = runAll(workers, connection, unlock);
   const client = new Client({ connection, namespace: host.config.temporal.namespace });
   const swept = sweep(host.leftovers, whereaboutsFrom(client, host.workerId), { git: host.git, runtime: host.runtime }).then((report) => {
@@ -80,6 +77,23 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
   };
   const { workerId, hostQueue, backends, docker } = host;
   return { workerId, hostQueue, backends, docker, done, swept, shutdown };
+}
+
+/** Connects and creates the Temporal workers; a start that fails lets go of what the host had made. */
+async function startPolling(host: WorkerHost, given: DroverConfig) {
+  let connection: NativeConnection | undefined;
+  let spares: Spares | undefined;
+  try {
+    connection = await connect(host.config.temporal.address);
+    spares = sparesFor(host);
+    const workers = await createTemporalWorkers(connection, host, activitiesFor(host, given, spares));
+    return { connection, spares, workers };
+  } catch (err) {
+    await connection?.close().catch(() => undefined);
+    await spares?.close().catch(() => undefined);
+    await releaseHost(host);
+    throw err;
+  }
 }
 
 async function connect(address: string): Promise<NativeConnection> {
