@@ -8,8 +8,23 @@ export class GitCancelled extends Error {
   }
 }
 
-export const failed = (what: string, err: unknown): Error =>
-  err instanceof AppError || err instanceof GitCancelled ? err : new AppError('GitFailed', `${what}: ${lastLine(err)}`, { cause: err });
+/** What git prints when the remote refuses the credentials, or when it has none and may not prompt. */
+export const AUTH_FAILURE =
+  /Authentication failed for|could not read (Username|Password) for|terminal prompts disabled|Permission denied \((publickey|keyboard-interactive)/i;
+
+export const failed = (what: string, err: unknown): Error => {
+  if (err instanceof AppError || err instanceof GitCancelled) return err;
+  if (AUTH_FAILURE.test(String((err as Error)?.message ?? err))) {
+    return new AppError(
+      'GitAuthFailed',
+      `${what}: ${lastLine(err)} (check the worker's git credentials: credential helper, GIT_ASKPASS, SSH key)`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return new AppError('GitFailed', `${what}: ${lastLine(err)}`, { cause: err });
+};
 
 export const lastLine = (err: unknown) =>
   String((err as Error)?.message ?? err)

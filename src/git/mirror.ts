@@ -1,6 +1,6 @@
 /** The repository's bare mirror: made once, then fetched, and the refs a job starts from read out of it. */
 import { rename, rm } from 'node:fs/promises';
-import { failed, lastLine } from './errors.js';
+import { AUTH_FAILURE, failed, lastLine } from './errors.js';
 import { revParse } from './refs.js';
 import type { GitCall, GitStep, RunGit } from './types.js';
 import { AppError } from '../shared/errors.js';
@@ -41,6 +41,8 @@ export async function syncMirror(git: RunGit, repo: string, mirror: string, exis
     await rename(staging, mirror);
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
+    // ssh prints "Could not read from remote repository" after a refused key too: that is not a missing repository.
+    if (AUTH_FAILURE.test(String((err as Error)?.message))) throw failed(`clone ${repo}`, err);
     if (
       /does not appear to be a git repository|not found|does not exist|Could not read from remote|couldn't find remote ref HEAD/i.test(
         String((err as Error)?.message),

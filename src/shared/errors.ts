@@ -26,6 +26,8 @@ export const ERROR_POLICY = {
   JobNotFound: { retryable: false, exitCode: EXIT.notFound },
   JobAlreadyExists: { retryable: false, exitCode: EXIT.usage },
   GitFailed: { retryable: true, exitCode: EXIT.failed },
+  /** The git remote refused the worker's credentials (or it has none): a retry sends the same ones. */
+  GitAuthFailed: { retryable: false, exitCode: EXIT.failed },
   /** The job branch in the origin moved to a commit Drover did not make: it is not overwritten. */
   PushRejected: { retryable: false, exitCode: EXIT.failed },
   AgentFailed: { retryable: true, exitCode: EXIT.failed },
