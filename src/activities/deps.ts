@@ -24,6 +24,8 @@ export interface ActivityDeps {
   policy: JobPolicy;
   /** The worker's environment, passed on to agents (credentials live here, never in the job). */
   baseEnv: Record<string, string>;
+  /** The worker's own secrets that agents never get (its Temporal API key), redacted all the same. */
+  withheld?: Record<string, string>;
   /** How many agents may run at once on this worker. */
   maxConcurrentAgents: number;
   /** The worker's settings for each backend. */

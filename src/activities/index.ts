@@ -3,6 +3,7 @@ import { createCommitActivities } from './commit.js';
 import { createJobInputActivities } from './job-input.js';
 import type { ActivityContext, ActivityDeps } from './deps.js';
 import { openJobLog } from './job-log.js';
+import { createReadLogActivities } from './read-log.js';
 import { createRedactor } from './redact.js';
 import { createSharedFetch } from './shared-fetch.js';
 import { failuresMapped } from './to-failure.js';
@@ -12,7 +13,7 @@ import { createWorkspaceActivities } from './workspace.js';
 
 /** Activity names are wire names (they are in every history): renaming one breaks running jobs. */
 export function createActivities(deps: ActivityDeps) {
-  const redact = createRedactor(deps.baseEnv);
+  const redact = createRedactor({ ...deps.withheld, ...deps.baseEnv });
   const ctx: ActivityContext = {
     ...deps,
     redact,
@@ -30,6 +31,8 @@ export function createActivities(deps: ActivityDeps) {
         ...createAgentActivities(ctx),
         ...createValidationActivities(ctx),
         ...createCommitActivities(ctx),
+        // Log lines were redacted when written; a page goes into history, so it gets the pass every result gets.
+        ...createReadLogActivities(ctx),
       },
       ctx.redact,
     ),

@@ -40,7 +40,7 @@ export async function writeNoFollow(dir: string, name: string, text: string): Pr
  * Runs `work` with paths relative to `dir`, opened without following a link: /proc/self/fd/N is the
  * directory itself, so a lookup through it starts there (openat). Undefined when `dir` does not exist.
  */
-async function inDir<T>(dir: string, work: (at: (name: string) => string) => Promise<T>): Promise<T | undefined> {
+export async function inDir<T>(dir: string, work: (at: (name: string) => string) => Promise<T>): Promise<T | undefined> {
   const d = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     if (err.code === 'ELOOP' || err.code === 'ENOTDIR') throw new UnsafeFile(dir, 'is not a directory (a symbolic link?)', 'dir');

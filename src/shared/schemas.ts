@@ -8,3 +8,4 @@ export * from './schemas/agents.js';
 export * from './schemas/job.js';
 export * from './schemas/results.js';
 export * from './schemas/activity-io.js';
+export * from './schemas/log-page.js';

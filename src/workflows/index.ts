@@ -1,1 +1,2 @@
 export { agentJobV2, agentJobWorkflow } from './agent-job.js';
+export { readJobLog } from './read-log.js';

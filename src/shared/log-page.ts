@@ -1,0 +1,20 @@
+/**
+ * How `drover logs` reads a job's log from another machine, in one place: the readJobLog workflow runs the
+ * readJobLogPage activity on the queue of the worker holding the log, with these bounds. No zod here: the
+ * workflow bundle imports this, and every workflow would evaluate zod again.
+ */
+
+/** A page's bytes; the activity caps what it is asked for to this, whatever the caller asks. */
+export const LOG_PAGE_MAX_BYTES = 256 * 1024;
+
+/**
+ * A stopped worker never takes the read: after scheduleToStart the activity times out (never retried), and
+ * the CLI gives up as long on a read no worker took at all. Reading a page of a local file takes far less
+ * than startToClose; workflowRun bounds the whole read.
+ */
+export const LOG_PAGE_TIMEOUTS = { scheduleToStart: '10s', startToClose: '30s', workflowRun: '1m' } as const;
+
+/** The workflow type; `drover list` shows only job workflow types, so these never appear there. */
+export const READ_LOG_WORKFLOW = 'readJobLog';
+
+export const readLogWorkflowId = (jobId: string, suffix: string): string => `drover-log-${jobId}-${suffix}`;
