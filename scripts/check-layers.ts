@@ -35,7 +35,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   backends: { may: CORE },
   git: { may: [...CORE, 'runtimes'] },
   activities: { may: [...CORE, 'backends', 'runtimes', 'git'] },
-  client: { may: [...CORE, 'git', 'workflows'] },
+  client: { may: [...CORE, 'temporal', 'git', 'workflows'] },
   worker: { may: [...CORE, 'executables', 'temporal', 'runtimes', 'backends', 'git', 'activities', 'workflows'] },
   cli: { may: [...CORE, 'executables', 'temporal', 'runtimes', 'backends', 'git', 'activities', 'workflows', 'client', 'worker'] },
 };

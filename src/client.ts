@@ -15,7 +15,8 @@ import { AppError, failureTypeOf } from './shared/errors.js';
 import { repoSlug } from './shared/ids.js';
 import proto from '@temporalio/proto';
 import { AnswerPayload, type JobInput, type JobPhase, type JobResult, type JobSpecInput, type JobStatusView } from './shared/schemas.js';
-import { defaultUiUrl, devUiUrl } from './client/ui-url.js';
+import { jobUiUrl } from './client/ui-url.js';
+import { connectionSettings, unreachable } from './temporal/connection.js';
 
 import { prepareJob } from './client/prepare-job.js';
 
@@ -35,7 +36,7 @@ export interface JobReport {
   /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT. */
   execution: string;
   phase: JobPhase | string;
-  uiUrl: string;
+  uiUrl?: string;
   status?: JobStatusView;
   result?: JobResult;
   failure?: { type: string; message: string };
@@ -67,12 +68,10 @@ export class DroverClient {
   static async connect(config: DroverConfig): Promise<DroverClient> {
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5_000 });
+      connection = await Connection.connect({ ...connectionSettings(config.temporal), connectTimeout: 5_000 });
     } catch (err) {
-      throw new AppError(
-        'ServerUnavailable',
-        `cannot reach Temporal at ${config.temporal.address} (${(err as Error).message.split('\n')[0]}); start one with \`drover dev\``,
-      );
+      if (err instanceof AppError) throw err;
+      throw unreachable(config.temporal, err, 'start one with `drover dev`');
     }
     return new DroverClient(config, connection, new Client({ connection, namespace: config.temporal.namespace }));
   }
@@ -81,13 +80,13 @@ export class DroverClient {
     await this.connection.close();
   }
 
-  uiUrl(jobId: string): string {
-    const base = this.config.temporal.uiUrl ?? devUiUrl(this.config) ?? defaultUiUrl(this.config.temporal.address);
-    return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(this.config.temporal.namespace)}/workflows/${encodeURIComponent(jobId)}`;
+  /** The job's page in the Temporal UI, when Drover knows where the UI is (ui.url, or a `drover dev` here). */
+  uiUrl(jobId: string): string | undefined {
+    return jobUiUrl(this.config, jobId);
   }
 
   /** Validates the job at the edge (schema, repo, refs) and starts its workflow. Nothing starts on bad input. */
-  async submit(spec: JobSpecInput): Promise<{ jobId: string; uiUrl: string; input: JobInput }> {
+  async submit(spec: JobSpecInput): Promise<{ jobId: string; uiUrl?: string; input: JobInput }> {
     const input = await prepareJob(spec, this.config);
     try {
       await this.client.workflow.start<typeof agentJobV2>(WORKFLOW_TYPE, {
@@ -109,7 +108,8 @@ export class DroverClient {
       }
       throw err;
     }
-    return { jobId: input.id, uiUrl: this.uiUrl(input.id), input };
+    const uiUrl = this.uiUrl(input.id);
+    return { jobId: input.id, ...(uiUrl ? { uiUrl } : {}), input };
   }
 
   async status(jobId: string): Promise<JobReport> {
@@ -120,8 +120,9 @@ export class DroverClient {
       jobId,
       execution,
       phase: desc.typedSearchAttributes.get(DroverStatus) ?? 'unknown',
-      uiUrl: this.uiUrl(jobId),
     };
+    const uiUrl = this.uiUrl(jobId);
+    if (uiUrl) report.uiUrl = uiUrl;
     const pending = desc.raw.pendingActivities?.[0];
     if (pending) {
       const details = pending.heartbeatDetails?.payloads?.[0];

@@ -10,8 +10,28 @@ export interface GlobalOptions {
   config?: string;
   address?: string;
   namespace?: string;
+  apiKey?: string;
+  tls?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsServerName?: string;
+  uiUrl?: string;
   taskQueue?: string;
   dataDir?: string;
+}
+
+const defined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** The connection flags, named as the Temporal CLI names them, over the file and the environment. */
+function temporalFlags(g: GlobalOptions) {
+  const tls = defined({ enabled: g.tls, cert: g.tlsCert, key: g.tlsKey, ca: g.tlsCa, serverName: g.tlsServerName });
+  const temporal = {
+    ...defined({ address: g.address, namespace: g.namespace, apiKey: g.apiKey }),
+    ...(Object.keys(tls).length ? { tls } : {}),
+  };
+  return Object.keys(temporal).length ? { temporal } : {};
 }
 
 /** Config from the file, the environment and the global flags, validated once. */
@@ -21,9 +41,8 @@ export async function configFrom(cmd: Command): Promise<DroverConfig> {
   return loadConfig({
     ...(g.config ? { file: g.config } : {}),
     overrides: {
-      ...(g.address || g.namespace
-        ? { temporal: { ...(g.address ? { address: g.address } : {}), ...(g.namespace ? { namespace: g.namespace } : {}) } }
-        : {}),
+      ...temporalFlags(g),
+      ...(g.uiUrl ? { ui: { url: g.uiUrl } } : {}),
       ...(g.taskQueue ? { taskQueue: g.taskQueue } : {}),
       ...(g.dataDir ? { dataDir: g.dataDir } : {}),
     },

@@ -10,15 +10,24 @@ import { registerImage } from './commands/image.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
 import { registerResult } from './commands/result.js';
+import { registerSetup } from './commands/setup.js';
 import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerWorker } from './commands/worker.js';
+import { registerWorkers } from './commands/workers.js';
 
 const program = new Command('drover')
   .description('durable coding-agent jobs on Temporal')
   .option('--config <file>', 'YAML config file (default: ~/.config/drover/config.yaml; env DROVER_CONFIG)')
   .option('--address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS, default 127.0.0.1:7233)')
   .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")')
+  .option('--api-key <key>', 'Temporal API key, e.g. for Temporal Cloud; turns TLS on (env TEMPORAL_API_KEY)')
+  .option('--tls', 'connect with TLS, trusting the system roots (env TEMPORAL_TLS)')
+  .option('--tls-cert <file>', 'client certificate for mTLS (env TEMPORAL_TLS_CERT)')
+  .option('--tls-key <file>', 'client key for mTLS (env TEMPORAL_TLS_KEY)')
+  .option('--tls-ca <file>', 'CA certificate of the server (env TEMPORAL_TLS_CA)')
+  .option('--tls-server-name <name>', 'server name to verify in its certificate (env TEMPORAL_TLS_SERVER_NAME)')
+  .option('--ui-url <url>', 'Temporal UI base URL, for job links (env DROVER_UI_URL; drover dev: its own UI)')
   .option('--task-queue <name>', 'shared job queue (env DROVER_TASK_QUEUE, default "drover")')
   .option('--data-dir <dir>', 'mirrors, worktrees, logs, dev db (env DROVER_DATA_DIR)')
   .showHelpAfterError('(add --help for usage)')
@@ -28,6 +37,7 @@ for (const register of [
   registerDev,
   registerDemo,
   registerWorker,
+  registerWorkers,
   registerSubmit,
   registerStatus,
   registerAnswer,
@@ -35,6 +45,7 @@ for (const register of [
   registerList,
   registerLogs,
   registerResult,
+  registerSetup,
   registerImage,
   registerCache,
 ]) {

@@ -1,4 +1,7 @@
-/** Where a job's page in the Temporal UI is: the configured UI, a `drover dev` on this data dir, or the usual port. */
+/**
+ * Where a job's page in the Temporal UI is: the configured ui.url, or the UI of a `drover dev` on this data dir.
+ * Nothing is guessed from the server's address: a cluster's UI is wherever its operators put it.
+ */
 import { readFileSync } from 'node:fs';
 import { dataPaths } from '../config/paths.js';
 import type { DroverConfig } from '../config/schema.js';
@@ -13,8 +16,12 @@ export function devUiUrl(config: DroverConfig): string | undefined {
   }
 }
 
-export function defaultUiUrl(address: string): string {
-  const [host = '127.0.0.1', port = '7233'] = address.split(':');
-  const uiHost = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
-  return `http://${uiHost}:${Number(port) + 1000}`;
+export function uiBase(config: DroverConfig): string | undefined {
+  return config.ui.url ?? devUiUrl(config);
+}
+
+export function jobUiUrl(config: DroverConfig, jobId: string): string | undefined {
+  const base = uiBase(config);
+  if (!base) return undefined;
+  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(jobId)}`;
 }

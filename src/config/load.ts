@@ -19,7 +19,9 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadOpti
   const merged = deepMerge(deepMerge(fromFile, fromEnv(env)), overrides);
   const parsed = DroverConfig.safeParse(merged);
   if (!parsed.success) throw new AppError('ConfigInvalid', `invalid config${path ? ` (${path})` : ''}: ${oneLine(parsed.error)}`);
-  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir ?? defaultDataDir(env)) };
+  const { uiUrl, ...temporal } = parsed.data.temporal;
+  const ui = { url: parsed.data.ui.url ?? uiUrl };
+  return { ...parsed.data, temporal, ui, dataDir: resolve(parsed.data.dataDir ?? defaultDataDir(env)) };
 }
 
 /** zod issues as one line: "temporal.address: expected string; taskQueue: too small". */
@@ -29,11 +31,9 @@ export function oneLine(error: z.ZodError): string {
 
 function fromEnv(env: NodeJS.ProcessEnv): DroverConfigInput {
   const out: Record<string, unknown> = {};
-  const temporal: Record<string, unknown> = {};
-  if (env.TEMPORAL_ADDRESS) temporal.address = env.TEMPORAL_ADDRESS;
-  if (env.TEMPORAL_NAMESPACE) temporal.namespace = env.TEMPORAL_NAMESPACE;
-  if (env.DROVER_UI_URL) temporal.uiUrl = env.DROVER_UI_URL;
+  const temporal = temporalFromEnv(env);
   if (Object.keys(temporal).length) out.temporal = temporal;
+  if (env.DROVER_UI_URL) out.ui = { url: env.DROVER_UI_URL };
   if (env.DROVER_TASK_QUEUE) out.taskQueue = env.DROVER_TASK_QUEUE;
   if (env.DROVER_DATA_DIR) out.dataDir = env.DROVER_DATA_DIR;
   if (env.DROVER_WORKER_ID) out.workerId = env.DROVER_WORKER_ID;
@@ -43,10 +43,31 @@ function fromEnv(env: NodeJS.ProcessEnv): DroverConfigInput {
       .map((b) => b.trim())
       .filter(Boolean);
   if (env.DROVER_RUNTIME) worker.runtime = env.DROVER_RUNTIME;
-  if (env.DROVER_DOCKER) worker.docker = !/^(0|false|no|off)$/i.test(env.DROVER_DOCKER);
+  if (env.DROVER_DOCKER) worker.docker = !FALSE.test(env.DROVER_DOCKER);
   if (Object.keys(worker).length) out.worker = worker;
   return out as DroverConfigInput;
 }
+
+const TLS_ENV = {
+  TEMPORAL_TLS_CERT: 'cert',
+  TEMPORAL_TLS_KEY: 'key',
+  TEMPORAL_TLS_CA: 'ca',
+  TEMPORAL_TLS_SERVER_NAME: 'serverName',
+} as const;
+
+/** The Temporal CLI's variables, so one environment serves `temporal` and `drover` alike. */
+function temporalFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const temporal: Record<string, unknown> = {};
+  if (env.TEMPORAL_ADDRESS) temporal.address = env.TEMPORAL_ADDRESS;
+  if (env.TEMPORAL_NAMESPACE) temporal.namespace = env.TEMPORAL_NAMESPACE;
+  if (env.TEMPORAL_API_KEY) temporal.apiKey = env.TEMPORAL_API_KEY;
+  const tls: Record<string, unknown> = {};
+  if (env.TEMPORAL_TLS) tls.enabled = !FALSE.test(env.TEMPORAL_TLS);
+  for (const [name, key] of Object.entries(TLS_ENV)) if (env[name]) tls[key] = env[name];
+  if (Object.keys(tls).length) temporal.tls = tls;
+  return temporal;
+}
+const FALSE = /^(0|false|no|off)$/i;
 
 /**
  * Only the user's config directory, never the current directory: a cloned repository could otherwise point

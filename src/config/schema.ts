@@ -100,17 +100,40 @@ export const GitConfig = z
   .strict();
 export type GitConfig = z.infer<typeof GitConfig>;
 
+/** How to reach Temporal, with the Temporal CLI's names (TEMPORAL_ADDRESS, TEMPORAL_TLS_CA, ...). */
+export const TemporalConfig = z
+  .object({
+    address: z.string().min(1).default('127.0.0.1:7233').describe('Temporal frontend host:port'),
+    namespace: z.string().min(1).default('default'),
+    apiKey: z.string().min(1).optional().describe('API key (Temporal Cloud); turns TLS on'),
+    tls: z
+      .object({
+        enabled: z
+          .boolean()
+          .optional()
+          .describe('TLS with the system roots when nothing else is set (default: on with any TLS file or an API key)'),
+        cert: z.string().min(1).optional().describe('client certificate file (mTLS)'),
+        key: z.string().min(1).optional().describe('client private key file (mTLS)'),
+        ca: z.string().min(1).optional().describe('CA certificate file that signed the server certificate'),
+        serverName: z.string().min(1).optional().describe('name to check in the server certificate'),
+      })
+      .strict()
+      .refine((t) => (t.cert === undefined) === (t.key === undefined), 'cert and key go together')
+      .default({}),
+    /** Kept for configs written before ui.url. */
+    uiUrl: z.url().optional().describe('deprecated: use ui.url'),
+  })
+  .strict();
+export type TemporalConfig = z.infer<typeof TemporalConfig>;
+
 /** Drover's configuration: YAML file < environment < command-line flags, validated once. */
 export const DroverConfig = z
   .object({
-    temporal: z
-      .object({
-        address: z.string().min(1).default('127.0.0.1:7233').describe('Temporal frontend host:port'),
-        namespace: z.string().min(1).default('default'),
-        uiUrl: z.url().optional().describe('base URL of the Temporal UI, for job links'),
-      })
+    temporal: TemporalConfig.default(TemporalConfig.parse({})),
+    ui: z
+      .object({ url: z.url().optional().describe('base URL of the Temporal UI, for job links (drover dev: its own UI)') })
       .strict()
-      .default({ address: '127.0.0.1:7233', namespace: 'default' }),
+      .default({}),
     taskQueue: z.string().min(1).max(200).default('drover').describe('the shared queue for jobs'),
     dataDir: z.string().min(1).optional().describe('mirrors, worktrees, job logs and the dev server db'),
     workerId: z
@@ -122,6 +145,14 @@ export const DroverConfig = z
       .object({
         maxConcurrentAgents: z.number().int().min(1).max(100).default(4).describe('agents running at once on this worker'),
         shutdownGrace: z.string().default('10s').describe('how long running activities get on shutdown'),
+        drainTimeout: Duration.default('10m').describe(
+          'on SIGTERM, how long the jobs held here may take to finish before they are handed back',
+        ),
+        metrics: z
+          .string()
+          .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+          .optional()
+          .describe('serve Prometheus metrics at http://<host:port>/metrics'),
         backends: z
           .array(z.enum(['command', 'claude-code', 'codex', 'opencode', 'mini-swe-agent', 'openhands']))
           .optional()
@@ -138,7 +169,7 @@ export const DroverConfig = z
           .describe('checkouts kept ready for each repository whose checkout takes over 100 ms (the 4 used last); 0: none'),
       })
       .strict()
-      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', envFiles: [], runtime: 'host', spareCheckouts: 1 }),
+      .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', drainTimeout: '10m', envFiles: [], runtime: 'host', spareCheckouts: 1 }),
     docker: DockerConfig.default(DockerConfig.parse({})),
     git: GitConfig.default(GitConfig.parse({})),
     repos: z

@@ -4,6 +4,7 @@ import { connectEngine } from '../runtimes/docker/engine.js';
 import { defaultImageTag } from '../runtimes/docker/image.js';
 import { DockerPool } from '../runtimes/docker/pool.js';
 import { AppError } from '../shared/errors.js';
+import { setWarmContainers } from './metrics.js';
 
 export interface DockerSetup {
   pool?: DockerPool;
@@ -37,6 +38,7 @@ export async function setUpDocker(
     defaultImage: config.docker.image ?? defaultImageTag(),
     config: config.docker,
     log,
+    onIdleChange: setWarmContainers,
   });
   try {
     const { removed } = await pool.start();

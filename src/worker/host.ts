@@ -26,6 +26,7 @@ export interface WorkerHost {
   workerId: string;
   hostQueue: string;
   baseEnv: Record<string, string>;
+  withheld: Record<string, string>;
   runtime: Runtime;
   backends: BackendCheck[];
   docker: DockerSetup;
@@ -42,12 +43,22 @@ async function withPythonAgents(config: DroverConfig, env: NodeJS.ProcessEnv): P
   return { ...config, agents: { ...config.agents, 'mini-swe-agent': { ...config.agents['mini-swe-agent'], command: mini } } };
 }
 
-/** Credentials come from the worker's environment and env files, never from a job. */
+/**
+ * Credentials come from the worker's environment and env files, never from a job. The worker's own way into
+ * Temporal (TEMPORAL_API_KEY, TLS files) is not the agents': with it an agent could signal or end any job.
+ */
 function baseEnvFrom(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
-  return {
-    ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
-    ...readEnvFiles(config.worker.envFiles),
-  };
+  const all = { ...definedOnly(env), ...readEnvFiles(config.worker.envFiles) };
+  return Object.fromEntries(Object.entries(all).filter(([name]) => !WORKER_ONLY.test(name)));
+}
+const WORKER_ONLY = /^TEMPORAL_/;
+const definedOnly = (env: NodeJS.ProcessEnv) =>
+  Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+
+/** What agents never get but the redactor must still know (a key given in the config file, not the env). */
+export function withheldSecrets(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
+  const withheld = Object.fromEntries(Object.entries(definedOnly(env)).filter(([name]) => WORKER_ONLY.test(name)));
+  return config.temporal.apiKey ? { ...withheld, TEMPORAL_API_KEY: config.temporal.apiKey } : withheld;
 }
 
 export async function prepareHost(given: DroverConfig, env: NodeJS.ProcessEnv): Promise<WorkerHost> {
@@ -68,7 +79,8 @@ export async function prepareHost(given: DroverConfig, env: NodeJS.ProcessEnv): 
     const leftovers = await findLeftovers(paths, git, docker.pool !== undefined);
     await stopOrphanFetches(paths, runtime);
     const hostQueue = hostQueueFor(config.taskQueue, workerId);
-    return { config, paths, workerId, hostQueue, baseEnv, runtime, backends, docker, spawner, git, leftovers };
+    const withheld = withheldSecrets(env, config);
+    return { config, paths, workerId, hostQueue, baseEnv, withheld, runtime, backends, docker, spawner, git, leftovers };
   } catch (err) {
     await releaseHost({ docker, spawner });
     throw err;

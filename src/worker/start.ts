@@ -8,22 +8,29 @@ import { createDepCache, parseSize } from '../activities/dep-cache.js';
 import { createActivities } from '../activities/index.js';
 import { createSpares } from '../activities/spares.js';
 import { policyFrom } from '../config/policy.js';
-import type { DroverConfig } from '../config/schema.js';
-import { AppError } from '../shared/errors.js';
+import type { DroverConfig, TemporalConfig } from '../config/schema.js';
+import { connectionSettings, unreachable } from '../temporal/connection.js';
 import type { BackendCheck } from './backends.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { prometheusExporter } from './metrics.js';
 import type { DockerSetup } from './docker.js';
 import { prepareHost, releaseHost, say, type WorkerHost } from './host.js';
 import { type SweepReport, sweep, whereaboutsFrom } from './sweep.js';
 import { createTemporalWorkers, runAll } from './temporal-workers.js';
+import { type DrainReport, drain, stopWorkers } from './drain.js';
+import { createHandBack, type HandBack } from './hand-back.js';
+import { ensureNamespaceSetup, grpcCode, PERMISSION_DENIED } from '../temporal/namespace-setup.js';
 
 type Spares = ReturnType<typeof createSpares>;
 
 export { WORKFLOWS_PATH, workflowBundle } from './workflow-bundle.js';
 
 let runtimeInstalled = false;
-/** Quiet SDK logs by default; Runtime.install may run only once per process. */
-export function installRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void {
+/**
+ * Quiet SDK logs by default; Runtime.install may run only once per process. With `metrics` (host:port), the
+ * SDK's and Drover's metrics are served for Prometheus at http://host:port/metrics.
+ */
+export function installRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN', metrics?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const logger = new DefaultLogger(level, (entry) => {
@@ -31,7 +38,7 @@ export function installRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void 
     if (entry.message.startsWith('No workflows registered')) return;
     process.stderr.write(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}\n`);
   });
-  Runtime.install({ logger, shutdownSignals: [] });
+  Runtime.install({ logger, shutdownSignals: [], ...(metrics ? { telemetryOptions: { metrics: prometheusExporter(metrics) } } : {}) });
 }
 
 export interface DroverWorker {
@@ -45,7 +52,13 @@ export interface DroverWorker {
   swept: Promise<SweepReport>;
   /** Resolves when all its Temporal workers have stopped. */
   done: Promise<void>;
+  /** Stops at once: running activities get the shutdown grace, then are cancelled (they retry here on restart). */
   shutdown(): Promise<void>;
+  /**
+   * Takes no new jobs, waits up to `timeoutMs` for the jobs held here, hands the rest back to other workers,
+   * then stops. `stopped` ends the wait early (a second SIGTERM).
+   */
+  drain(timeoutMs: number, stopped?: AbortSignal): Promise<DrainReport>;
 }
 
 export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv = process.env): Promise<DroverWorker> {
@@ -61,32 +74,40 @@ export async function startWorker(config: DroverConfig, env: NodeJS.ProcessEnv =
 
 async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: () => void): Promise<DroverWorker> {
   const host = await prepareHost(given, env);
-  const { connection, spares, workers } = await startPolling(host, given);
-  const done = runAll(workers, connection, unlock);
+  const handBack = createHandBack(host.workerId);
+  const { connection, spares, workers } = await startPolling(host, given, handBack);
+  const done = runAll([...workers.landing, ...workers.staying], connection, unlock);
   const client = new Client({ connection, namespace: host.config.temporal.namespace });
-  const swept = sweep(host.leftovers, whereaboutsFrom(client, host.workerId), { git: host.git, runtime: host.runtime }).then((report) => {
+  const whereabouts = whereaboutsFrom(client, host.workerId);
+  const swept = sweep(host.leftovers, whereabouts, { git: host.git, runtime: host.runtime }).then((report) => {
     if (report.swept.length) say(`removed what ${report.swept.length} finished or moved job(s) left here`);
     return report;
   });
   const shutdown = async () => {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    stopWorkers([...workers.landing, ...workers.staying]);
     await done.catch(() => undefined);
     await host.docker.pool?.shutdown();
     await spares.close();
     host.spawner.close();
   };
+  const drainThenStop = async (timeoutMs: number, stopped = new AbortController().signal) => {
+    const report = await drain({ workers, paths: host.paths, whereabouts, handBack, say }, timeoutMs, stopped);
+    await shutdown();
+    return report;
+  };
   const { workerId, hostQueue, backends, docker } = host;
-  return { workerId, hostQueue, backends, docker, done, swept, shutdown };
+  return { workerId, hostQueue, backends, docker, done, swept, shutdown, drain: drainThenStop };
 }
 
 /** Connects and creates the Temporal workers; a start that fails lets go of what the host had made. */
-async function startPolling(host: WorkerHost, given: DroverConfig) {
+async function startPolling(host: WorkerHost, given: DroverConfig, handBack: HandBack) {
   let connection: NativeConnection | undefined;
   let spares: Spares | undefined;
   try {
-    connection = await connect(host.config.temporal.address);
+    connection = await connect(host.config.temporal);
+    await registerSearchAttributes(connection, host.config.temporal.namespace);
     spares = sparesFor(host);
-    const workers = await createTemporalWorkers(connection, host, activitiesFor(host, given, spares));
+    const workers = await createTemporalWorkers(connection, host, activitiesFor(host, given, spares), handBack);
     return { connection, spares, workers };
   } catch (err) {
     await connection?.close().catch(() => undefined);
@@ -96,11 +117,25 @@ async function startPolling(host: WorkerHost, given: DroverConfig) {
   }
 }
 
-async function connect(address: string): Promise<NativeConnection> {
+async function connect(temporal: TemporalConfig): Promise<NativeConnection> {
+  const settings = connectionSettings(temporal);
   try {
-    return await NativeConnection.connect({ address });
+    return await NativeConnection.connect(settings);
   } catch (err) {
-    throw new AppError('ServerUnavailable', `cannot reach Temporal at ${address}: ${(err as Error).message}`);
+    throw unreachable(temporal, err);
+  }
+}
+
+/** Jobs cannot start without Drover's search attributes; a worker without an operator's rights says how to add them. */
+async function registerSearchAttributes(connection: NativeConnection, namespace: string): Promise<void> {
+  try {
+    const { searchAttributesAdded } = await ensureNamespaceSetup(connection, namespace, {});
+    if (searchAttributesAdded.length) say(`registered search attributes ${searchAttributesAdded.join(', ')} on namespace ${namespace}`);
+  } catch (err) {
+    const why = grpcCode(err) === PERMISSION_DENIED ? 'not allowed' : ((err as Error).message ?? String(err)).split('\n')[0];
+    say(
+      `cannot check Drover's search attributes on namespace ${namespace} (${why}); run \`drover setup --namespace ${namespace}\` as an operator`,
+    );
   }
 }
 
@@ -126,6 +161,7 @@ function activitiesFor(host: WorkerHost, given: DroverConfig, spares: Spares) {
     git: host.git,
     policy: policyFrom(config),
     baseEnv: host.baseEnv,
+    withheld: host.withheld,
     maxConcurrentAgents: config.worker.maxConcurrentAgents,
     agents: config.agents,
     containerAgents: given.agents,

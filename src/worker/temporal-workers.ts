@@ -1,16 +1,27 @@
 /**
  * The Temporal workers of one Drover worker process: the shared job queue (workflows), this host's private
  * queue (everything that touches its worktrees), and one queue per backend it has and for Docker jobs
- * (where a job's first activity lands).
+ * (where a job's first activity lands). Landing workers take new jobs; a draining worker stops them first and
+ * keeps the others until the jobs it holds are done.
  */
+import { hostname } from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { createActivities } from '../activities/index.js';
 import type { DroverConfig } from '../config/schema.js';
 import { backendQueueFor, dockerQueueFor } from '../shared/ids.js';
+import { workerIdentity } from '../shared/worker-identity.js';
+import type { HandBack } from './hand-back.js';
 import type { WorkerHost } from './host.js';
 import { workflowBundle } from './workflow-bundle.js';
 
 type Activities = ReturnType<typeof createActivities>;
+
+export interface TemporalWorkers {
+  /** Where new jobs land: stopped first when the worker drains. */
+  landing: Worker[];
+  /** Workflows and this host's queue: kept until the jobs held here are done. */
+  staying: Worker[];
+}
 
 const commonOptions = (connection: NativeConnection, config: DroverConfig) => ({
   connection,
@@ -33,38 +44,47 @@ function landingWorker(common: ReturnType<typeof commonOptions>, taskQueue: stri
   });
 }
 
-export async function createTemporalWorkers(connection: NativeConnection, host: WorkerHost, activities: Activities): Promise<Worker[]> {
+export async function createTemporalWorkers(
+  connection: NativeConnection,
+  host: WorkerHost,
+  activities: Activities,
+  handBack: HandBack,
+): Promise<TemporalWorkers> {
   const { config, workerId } = host;
   const common = commonOptions(connection, config);
-  const shared = await Worker.create({
+  const workflows = await Worker.create({
     ...common,
     taskQueue: config.taskQueue,
-    identity: `${workerId}/shared`,
+    identity: workerIdentity(workerId, 'shared'),
     workflowBundle: await workflowBundle(),
-    // checkJobInput runs as a local activity of the workflow's first task.
-    activities: { prepareWorkspace: activities.prepareWorkspace, checkJobInput: activities.checkJobInput },
-    maxConcurrentActivityTaskExecutions: 4,
+    // checkJobInput runs as a local activity of the workflow's first task; activity tasks on this queue are
+    // the landing worker's below, so a draining worker can stop taking them and still run workflows.
+    activities: { checkJobInput: activities.checkJobInput },
+    enableNonLocalActivities: false,
   });
   // Every task on the host queue belongs to a job whose worktree is here: take them all at once (agents are
   // bounded inside runAgent), so a long queue never looks like a dead worker.
   const onHost = await Worker.create({
     ...common,
     taskQueue: host.hostQueue,
-    identity: `${workerId}/host`,
+    identity: workerIdentity(workerId, 'host', { host: hostname(), pid: process.pid, runtime: runtimeTrait(host) }),
     activities,
     maxConcurrentActivityTaskExecutions: 1000,
+    interceptors: { activity: [handBack.interceptor] },
   });
-  // A job's first activity waits on its backend's queue until a worker that has the backend takes it.
-  const perBackend = await Promise.all(
-    host.backends
+  const landing = await Promise.all([
+    // Histories from before backend queues place the job on the job queue itself.
+    landingWorker(common, config.taskQueue, workerIdentity(workerId, 'landing'), activities),
+    // A job's first activity waits on its backend's queue until a worker that has the backend takes it.
+    ...host.backends
       .filter((b) => b.available)
-      .map((b) => landingWorker(common, backendQueueFor(config.taskQueue, b.kind), `${workerId}/${b.kind}`, activities)),
-  );
-  const dockerJobs = host.docker.pool
-    ? [await landingWorker(common, dockerQueueFor(config.taskQueue), `${workerId}/docker`, activities)]
-    : [];
-  return [shared, onHost, ...perBackend, ...dockerJobs];
+      .map((b) => landingWorker(common, backendQueueFor(config.taskQueue, b.kind), workerIdentity(workerId, b.kind), activities)),
+    ...(host.docker.pool ? [landingWorker(common, dockerQueueFor(config.taskQueue), workerIdentity(workerId, 'docker'), activities)] : []),
+  ]);
+  return { landing, staying: [workflows, onHost] };
 }
+
+const runtimeTrait = (host: WorkerHost) => (host.docker.pool ? `docker:${host.config.docker.poolSize}` : 'host');
 
 /** Runs them all; resolves when all have stopped, with the connection closed and the data dir unlocked. */
 export function runAll(workers: Worker[], connection: NativeConnection, unlock: () => void): Promise<void> {

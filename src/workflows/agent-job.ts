@@ -20,6 +20,7 @@ import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
 import { inputActivities, sharedActivities } from './activity-proxies.js';
 import { answerSignal, statusQuery } from './definitions.js';
 import { JobState, type JobStyle } from './job-state.js';
+import { jobFinished, jobStarted } from './job-metrics.js';
 import { BACKEND_QUEUES } from './patches.js';
 import { cleanup, runOnHost } from './on-host.js';
 
@@ -62,6 +63,19 @@ async function runJob(rawInput: unknown, style: JobStyle): Promise<JobResult> {
   const missing = style.lean ? attributes.filter((a) => workflowInfo().typedSearchAttributes.get(a.key) !== a.value) : attributes;
   if (missing.length > 0) upsertSearchAttributes(missing);
 
+  jobStarted(job.agent.kind);
+  try {
+    const result = await attempts(job, state);
+    jobFinished(job.agent.kind, result.status);
+    return result;
+  } catch (err) {
+    jobFinished(job.agent.kind, isCancellation(err) ? 'cancelled' : 'failed');
+    throw err;
+  }
+}
+
+/** Runs the job, starting it over while the host holding it is lost and restarts are left. */
+async function attempts(job: JobInput, state: JobState): Promise<JobResult> {
   for (;;) {
     try {
       return await runAttempt(job, state);

@@ -2,6 +2,7 @@ import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@tempor
 import { DroverStatus } from '../shared/search-attributes.js';
 import type { AgentUsage, JobInput, JobPhase, JobStatusView, QA, ValidationCheck, ValidationRound } from '../shared/schemas.js';
 import { branchFor } from '../shared/ids.js';
+import { agentUsed, phaseChanged } from './job-metrics.js';
 
 /** How a workflow type runs the job code (agent-job.ts): which changes apply, and what it records. */
 export interface JobStyle {
@@ -45,6 +46,7 @@ export class JobState {
   /** Moves to a phase; `announce: false` leaves DroverStatus as it is. */
   enter(phase: JobPhase, announce = true): void {
     const now = Date.now(); // workflow time: deterministic
+    phaseChanged(this.job.agent.kind, this.phase, phase, now - this.phaseStartedAt, this.pendingQuestion !== null);
     this.durationsMs[this.phase] = (this.durationsMs[this.phase] ?? 0) + (now - this.phaseStartedAt);
     this.phaseStartedAt = now;
     if (phase !== this.phase && announce) upsertSearchAttributes([{ key: DroverStatus, value: phase }]);
@@ -78,6 +80,7 @@ export class JobState {
     const prev = sameSessionTotal ? this.sessionUsage : null;
     this.sessionUsage = reported;
     const u = prev ? minus(reported, prev) : reported;
+    agentUsed(this.job.agent.kind, u);
     const t = this.usage;
     this.usage = t
       ? {

@@ -9,7 +9,7 @@ import { SEARCH_ATTRIBUTE_NAMES, DroverAgent, DroverRepo, DroverStatus } from '.
 import { agentScript, drover, makeRepo, run, serverAndWorker, tempDir, waitFor } from '../support/harness.js';
 
 describe('what the Temporal UI and the CLI show of a job', () => {
-  const ctx = serverAndWorker();
+  const ctx = serverAndWorker({ ui: { url: 'https://temporal-ui.example.com/' } });
 
   it('has a static summary, current details with the question, activity summaries and search attributes', async () => {
     const agent = agentScript(`
@@ -20,7 +20,7 @@ echo ok > style.txt`);
       prompt: 'Pick a style\\nmore text',
       agent: { kind: 'command', argv: ['bash', agent] },
     });
-    assert.equal(uiUrl, `http://localhost:${Number(ctx.server.address.split(':')[1]) + 1000}/namespaces/default/workflows/${jobId}`);
+    assert.equal(uiUrl, `https://temporal-ui.example.com/namespaces/default/workflows/${jobId}`);
     await waitFor('the question', async () => (await ctx.env.client.status(jobId)).status?.pendingQuestion ?? undefined);
 
     const handle = ctx.env.client.handle(jobId);

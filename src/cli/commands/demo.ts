@@ -47,7 +47,7 @@ export function registerDemo(program: Command): void {
             agent: { kind: 'command', argv: ['bash', agent] },
             validate: [{ name: 'test', command: 'node test.js' }],
           });
-          note(`submitted ${jobId}\n  ui: ${uiUrl}`);
+          note(`submitted ${jobId}${uiUrl ? `\n  ui: ${uiUrl}` : ''}`);
           const report = await followJob(client, jobId);
           say(renderReport(report));
           if (report.result?.commit)
@@ -57,7 +57,7 @@ export function registerDemo(program: Command): void {
           await client.close();
         }
         if (!(flags.exit ?? !process.stdout.isTTY)) {
-          say(`\nTemporal UI: ${env.config.temporal.uiUrl ?? '(headless)'}. Press Ctrl-C to stop.`);
+          say(`\nTemporal UI: ${env.config.ui.url ?? '(headless)'}. Press Ctrl-C to stop.`);
           await untilSignal();
         }
       } finally {

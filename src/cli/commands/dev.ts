@@ -20,7 +20,7 @@ export function registerDev(program: Command): void {
       say(
         [
           `Temporal server  ${env.config.temporal.address}  (namespace ${env.config.temporal.namespace})`,
-          ...(env.config.temporal.uiUrl ? [`Temporal UI      ${env.config.temporal.uiUrl}`] : []),
+          ...(env.config.ui.url ? [`Temporal UI      ${env.config.ui.url}`] : []),
           env.worker
             ? `Worker           ${env.worker.workerId} on queues ${env.config.taskQueue} and ${env.worker.hostQueue}`
             : 'Worker           (the one already running on this data dir)',

@@ -41,10 +41,10 @@ export async function startEmbedded(config: DroverConfig, opts: { headless?: boo
       logFile: `${paths.temporalDb()}.log`,
     });
   }
-  const uiUrl = config.temporal.uiUrl ?? (opts.headless ? undefined : `http://localhost:${config.dev.uiPort}`);
+  const uiUrl = config.ui.url ?? (opts.headless ? undefined : `http://localhost:${config.dev.uiPort}`);
   const endpointFile = dataPaths(config.dataDir).devEndpoint();
   if (server && uiUrl) writeFileSync(endpointFile, JSON.stringify({ address, uiUrl }));
-  const resolved: DroverConfig = { ...config, temporal: { ...config.temporal, address, ...(uiUrl ? { uiUrl } : {}) } };
+  const resolved: DroverConfig = { ...config, temporal: { ...config.temporal, address }, ui: { ...config.ui, url: uiUrl } };
   let worker: DroverWorker | undefined;
   try {
     worker = await startWorker(resolved);

@@ -49,10 +49,13 @@ export function registerSubmit(program: Command): void {
         const { jobId, uiUrl } = await client.submit(spec);
         if (!flags.wait) {
           if (flags.json) printJson({ jobId, uiUrl });
-          else say(`${jobId}\n  ui:     ${uiUrl}\n  follow: drover status ${jobId} | drover logs ${jobId} -f`);
+          else
+            say(
+              `${jobId}\n  ui:     ${uiUrl ?? '(set ui.url or DROVER_UI_URL for a link)'}\n  follow: drover status ${jobId} | drover logs ${jobId} -f`,
+            );
           return;
         }
-        note(`submitted ${jobId}\n  ui: ${uiUrl}`);
+        note(`submitted ${jobId}${uiUrl ? `\n  ui: ${uiUrl}` : ''}`);
         const report = await followJob(client, jobId);
         if (flags.json) printJson(report);
         else say(renderReport(report));

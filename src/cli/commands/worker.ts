@@ -1,27 +1,82 @@
 import type { Command } from 'commander';
+import type { DroverConfig } from '../../config/schema.js';
+import { DURATION_PATTERN, durationMs } from '../../shared/duration.js';
+import { AppError } from '../../shared/errors.js';
+import type { DroverWorker } from '../../worker.js';
 import { configFrom } from '../context.js';
 import { note, say } from '../output.js';
+
+interface WorkerFlags {
+  workerId?: string;
+  drainTimeout?: string;
+  metrics?: string;
+}
 
 export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('run a worker against TEMPORAL_ADDRESS (a dev server, a cluster or Temporal Cloud)')
     .option('--worker-id <id>', 'stable worker id (default: kept in the data dir)')
-    .action(async (flags: { workerId?: string }, cmd: Command) => {
-      const [{ startWorker }, { describeChecks }, { untilSignal }, config] = await Promise.all([
+    .option('--drain-timeout <duration>', 'on SIGTERM or Ctrl-C, how long held jobs may take before they are handed back (default 10m)')
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics')
+    .action(async (flags: WorkerFlags, cmd: Command) => {
+      if (flags.drainTimeout && !DURATION_PATTERN.test(flags.drainTimeout)) {
+        throw new AppError('InvalidInput', `--drain-timeout: not a duration: ${flags.drainTimeout} (use e.g. 90s, 10m)`);
+      }
+      const [{ startWorker, installRuntime }, { describeChecks }, base] = await Promise.all([
         import('../../worker.js'),
         import('../../worker/backends.js'),
-        import('./serve.js'),
         configFrom(cmd),
       ]);
-      const worker = await startWorker({ ...config, ...(flags.workerId ? { workerId: flags.workerId } : {}) });
+      const config = withFlags(base, flags);
+      installRuntime('WARN', config.worker.metrics);
+      const worker = await startWorker(config);
       say(`worker ${worker.workerId} polling ${config.taskQueue} and ${worker.hostQueue} at ${config.temporal.address}`);
       say(`backends: ${describeChecks(worker.backends)}`);
       say(
         `docker: ${worker.docker.pool ? `${worker.docker.pool.defaultImage}, ${config.docker.poolSize} warm, network ${config.docker.network}` : `unavailable (${worker.docker.problem})`}`,
       );
-      const sig = await Promise.race([untilSignal(), worker.done.then(() => 'worker stopped')]);
-      note(`drover: stopping worker (${sig}); running activities get ${config.worker.shutdownGrace}`);
-      await worker.shutdown();
+      if (config.worker.metrics) say(`metrics: http://${config.worker.metrics}/metrics`);
+      await runUntilDrained(worker, config);
     });
+}
+
+function withFlags(config: DroverConfig, flags: WorkerFlags): DroverConfig {
+  return {
+    ...config,
+    ...(flags.workerId ? { workerId: flags.workerId } : {}),
+    worker: {
+      ...config.worker,
+      ...(flags.drainTimeout ? { drainTimeout: flags.drainTimeout } : {}),
+      ...(flags.metrics ? { metrics: flags.metrics } : {}),
+    },
+  };
+}
+
+/**
+ * The first SIGTERM or SIGINT drains: no new jobs, held ones finish or are handed back at the drain timeout.
+ * A second one ends the wait and hands back at once.
+ */
+async function runUntilDrained(worker: DroverWorker, config: DroverConfig): Promise<void> {
+  const stopNow = new AbortController();
+  let signals = 0;
+  const first = new Promise<string>((resolve) => {
+    const on = (sig: string) => {
+      signals += 1;
+      if (signals === 1) resolve(sig);
+      else stopNow.abort();
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+  const sig = await Promise.race([first, worker.done.then(() => 'worker stopped')]);
+  if (sig === 'worker stopped') return;
+  note(
+    `drover: draining worker ${worker.workerId} (${sig}): no new jobs; held jobs get ${config.worker.drainTimeout} (signal again to hand them back now)`,
+  );
+  const report = await worker.drain(durationMs(config.worker.drainTimeout), stopNow.signal);
+  note(
+    `drover: worker ${worker.workerId} stopped after ${Math.round(report.waitedMs / 1000)} s` +
+      (report.handedBack.length ? `; handed back ${report.handedBack.join(', ')}` : '; no job was left'),
+  );
 }

@@ -28,6 +28,8 @@ export interface PoolOptions {
   defaultImage: string;
   config: DockerConfig;
   log?: (line: string) => void;
+  /** Told each image's number of warm containers whenever it changes (the worker's gauge). */
+  onIdleChange?: (image: string, idle: number) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export class DockerPool {
   async claim(jobId: string, image = this.opts.defaultImage): Promise<Slot> {
     await this.destroy(jobId);
     const warm = this.idle.get(image)?.shift();
+    if (warm) this.idleChanged(image);
     if (warm && (await this.engine.isRunning(warm.container))) {
       // No refill now: making a container would compete with this job's start. It happens at release.
       this.claims.set(jobId, warm);
@@ -162,7 +165,9 @@ export class DockerPool {
     this.closed = true;
     await Promise.allSettled([...this.filling.values()]);
     const idle = [...this.idle.values()].flat();
+    const images = [...this.idle.keys()];
     this.idle.clear();
+    for (const image of images) this.idleChanged(image);
     await Promise.all(
       idle.map(async (s) => {
         await this.engine.remove(s.container);
@@ -173,6 +178,10 @@ export class DockerPool {
 
   idleCount(image = this.opts.defaultImage): number {
     return this.idle.get(image)?.length ?? 0;
+  }
+
+  private idleChanged(image: string): void {
+    this.opts.onIdleChange?.(image, this.idleCount(image));
   }
 
   /** Waits until the warm set of an image is full (for tests and benches). */
@@ -209,6 +218,7 @@ export class DockerPool {
             break;
           }
           this.idle.set(image, [...(this.idle.get(image) ?? []), slot]);
+          this.idleChanged(image);
         }
       })
       .catch((err: Error) => this.opts.log?.(`could not warm a container of ${image}: ${err.message}`))
