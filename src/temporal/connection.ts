@@ -28,8 +28,15 @@ export function connectionSettings(temporal: TemporalConfig): ConnectionSettings
   const { ca, cert, key, serverName } = temporal.tls;
   const tls: TLSConfig = {
     ...(serverName ? { serverNameOverride: serverName } : {}),
-    ...(ca ? { serverRootCACertificate: readTlsFile('TEMPORAL_TLS_CA', ca) } : {}),
-    ...(cert && key ? { clientCertPair: { crt: readTlsFile('TEMPORAL_TLS_CERT', cert), key: readTlsFile('TEMPORAL_TLS_KEY', key) } } : {}),
+    ...(ca ? { serverRootCACertificate: readTlsFile('temporal.tls.ca (TEMPORAL_TLS_CA)', ca) } : {}),
+    ...(cert && key
+      ? {
+          clientCertPair: {
+            crt: readTlsFile('temporal.tls.cert (TEMPORAL_TLS_CERT)', cert),
+            key: readTlsFile('temporal.tls.key (TEMPORAL_TLS_KEY)', key),
+          },
+        }
+      : {}),
   };
   out.tls = Object.keys(tls).length ? tls : true;
   return out;
@@ -48,13 +55,15 @@ function readTlsFile(setting: string, path: string): Buffer {
 
 /**
  * One line for a connection that failed: the address, the first line of gRPC's reason, and what to check. A TLS
- * mismatch shows up as a dropped connection or a handshake error, which says little by itself.
+ * mismatch shows up as a dropped connection, a handshake error or a timeout, which say little by themselves.
  */
 export function unreachable(temporal: TemporalConfig, err: unknown, hint = ''): AppError {
   const reason = ((err as Error)?.message ?? String(err)).split('\n')[0] ?? '';
   const tlsHint = tlsEnabled(temporal)
     ? 'check TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME and the client certificate'
     : 'if the server uses TLS, set TEMPORAL_TLS=true or TEMPORAL_TLS_CA';
-  const what = /tls|ssl|certificate|handshake|connection (dropped|reset)|h2|http2|frame|protocol/i.test(reason) ? tlsHint : hint || tlsHint;
+  // Nothing listening is the one failure TLS settings cannot explain.
+  const refused = /ECONNREFUSED|connection refused/i.test(reason);
+  const what = refused ? hint || 'is the server running?' : tlsHint;
   return new AppError('ServerUnavailable', `cannot reach Temporal at ${temporal.address} (${reason}); ${what}`);
 }

@@ -47,7 +47,7 @@ async function withPythonAgents(config: DroverConfig, env: NodeJS.ProcessEnv): P
  * Credentials come from the worker's environment and env files, never from a job. The worker's own way into
  * Temporal (TEMPORAL_API_KEY, TLS files) is not the agents': with it an agent could signal or end any job.
  */
-function baseEnvFrom(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
+export function baseEnvFrom(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
   const all = { ...definedOnly(env), ...readEnvFiles(config.worker.envFiles) };
   return Object.fromEntries(Object.entries(all).filter(([name]) => !WORKER_ONLY.test(name)));
 }
