@@ -22,6 +22,7 @@ import { prepareJob } from './client/prepare-job.js';
 
 export { newJobId, prepareJob } from './client/prepare-job.js';
 import { TERMINAL_PHASES } from './shared/phases.js';
+import { queryLiteral } from './shared/visibility-query.js';
 import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
 import { answerSignal, statusQuery } from './workflows/definitions.js';
 import type { agentJobV2 } from './workflows/agent-job.js';
@@ -207,10 +208,10 @@ export class DroverClient {
   async list(filter: { status?: string; repo?: string; limit?: number } = {}): Promise<JobListItem[]> {
     const clauses = [
       `WorkflowType IN (${JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ')})`,
-      `TaskQueue = '${quote(this.config.taskQueue)}'`,
+      `TaskQueue = ${queryLiteral(this.config.taskQueue)}`,
     ];
-    if (filter.status) clauses.push(`DroverStatus = '${quote(filter.status)}'`);
-    if (filter.repo) clauses.push(`DroverRepo = '${quote(repoSlug(isLocalRepo(filter.repo) ? resolve(filter.repo) : filter.repo))}'`);
+    if (filter.status) clauses.push(`DroverStatus = ${queryLiteral(filter.status)}`);
+    if (filter.repo) clauses.push(`DroverRepo = ${queryLiteral(repoSlug(isLocalRepo(filter.repo) ? resolve(filter.repo) : filter.repo))}`);
     const items: JobListItem[] = [];
     for await (const wf of this.client.workflow.list({ query: clauses.join(' AND ') })) {
       const running = wf.status.name === 'RUNNING';
@@ -245,7 +246,6 @@ export class DroverClient {
   }
 }
 
-const quote = (s: string) => s.replace(/'/g, "\\'");
 const firstLine = (s: string, max: number) => {
   const line = s.trim().split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;

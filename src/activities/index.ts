@@ -24,6 +24,8 @@ export function createActivities(deps: ActivityDeps) {
     // Not redacted: it returns the job as submitted (already in the start event), and redacting a worker
     // secret's value out of a prompt or an image name would change the job.
     ...failuresMapped(createJobInputActivities()),
+    // Not redacted on the way out: a page is ciphertext, redacted inside before it is sealed.
+    ...failuresMapped(createReadLogActivities(ctx)),
     ...failuresMapped(
       {
         ...createWorkspaceActivities(ctx),
@@ -31,8 +33,6 @@ export function createActivities(deps: ActivityDeps) {
         ...createAgentActivities(ctx),
         ...createValidationActivities(ctx),
         ...createCommitActivities(ctx),
-        // Log lines were redacted when written; a page goes into history, so it gets the pass every result gets.
-        ...createReadLogActivities(ctx),
       },
       ctx.redact,
     ),

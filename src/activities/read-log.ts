@@ -3,34 +3,68 @@
  * through the readJobLog workflow. Anyone who can start a workflow can ask, so the job id is checked (it
  * names a directory) and the file is read without following a link planted in place of it or its directory.
  */
+import { createCipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { DataPaths } from '../config/paths.js';
 import { oneLine } from '../config/load.js';
 import { AppError } from '../shared/errors.js';
-import { LOG_PAGE_MAX_BYTES } from '../shared/log-page.js';
-import { type LogPage, ReadLogPageInput } from '../shared/schemas.js';
+import { LOG_PAGE_MAX_BYTES, LOG_PAGE_SEAL } from '../shared/log-page.js';
+import { type LogPage, ReadLogPageInput, type ReadLogPageRequest } from '../shared/schemas.js';
+import type { Redact } from './redact.js';
 import { inDir, UnsafeFile } from './no-follow.js';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 const NEWLINE = 0x0a;
 
-export function createReadLogActivities(deps: { paths: DataPaths }) {
+type PlainPage = Omit<LogPage, 'sealed'> & { text: string };
+
+export function createReadLogActivities(deps: { paths: DataPaths; redact: Redact }) {
   return {
-    async readJobLogPage(raw: ReadLogPageInput): Promise<LogPage> {
+    async readJobLogPage(raw: ReadLogPageRequest): Promise<LogPage> {
       const parsed = ReadLogPageInput.safeParse(raw);
       if (!parsed.success) throw new AppError('InvalidInput', `readJobLogPage: ${oneLine(parsed.error)}`);
-      const { jobId, offset, maxBytes } = parsed.data;
+      const { jobId, offset, maxBytes, sealTo, waitMs } = parsed.data;
+      const readerKey = readerKeyFrom(sealTo);
       const file = deps.paths.jobLog(jobId);
-      const page = await readPage(dirname(file), basename(file), offset, Math.min(maxBytes, LOG_PAGE_MAX_BYTES));
-      return page ?? { text: '', nextOffset: offset, size: 0, exists: false };
+      const read = () => readPage(dirname(file), basename(file), offset, Math.min(maxBytes, LOG_PAGE_MAX_BYTES));
+      let page = await read();
+      // -f asks again at once after an empty page: waiting here costs one read workflow per wait, not per second.
+      for (const until = Date.now() + waitMs; (!page || page.text === '') && Date.now() < until; page = await read()) await delay(POLL_MS);
+      const { text, ...rest } = page ?? { text: '', nextOffset: offset, size: 0, exists: false };
+      // Redacted when written; once more here, because a page is the one place the log leaves this machine.
+      return { ...rest, sealed: sealPage(deps.redact(text), readerKey) };
     },
   };
 }
 
+const POLL_MS = 200;
+
+function readerKeyFrom(sealTo: string): KeyObject {
+  try {
+    return createPublicKey({ key: Buffer.from(sealTo, 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    throw new AppError('InvalidInput', 'readJobLogPage: sealTo is not an X25519 public key');
+  }
+}
+
+/** The page for the reader's eyes only (LOG_PAGE_SEAL). */
+function sealPage(text: string, readerKey: KeyObject): string {
+  if (readerKey.asymmetricKeyType !== 'x25519') throw new AppError('InvalidInput', 'readJobLogPage: sealTo is not an X25519 public key');
+  const own = generateKeyPairSync('x25519');
+  const secret = diffieHellman({ privateKey: own.privateKey, publicKey: readerKey });
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), LOG_PAGE_SEAL.info, 32));
+  const iv = randomBytes(LOG_PAGE_SEAL.ivBytes);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+  const publicKey = own.publicKey.export({ type: 'spki', format: 'der' });
+  return Buffer.concat([publicKey, iv, cipher.getAuthTag(), body]).toString('base64');
+}
+
 /** The complete lines in at most maxBytes from offset on; undefined when there is no log (yet). */
-function readPage(dir: string, name: string, offset: number, maxBytes: number): Promise<LogPage | undefined> {
+function readPage(dir: string, name: string, offset: number, maxBytes: number): Promise<PlainPage | undefined> {
   return inDir(dir, async (at) => {
     const f = await open(at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;

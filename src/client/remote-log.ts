@@ -2,7 +2,7 @@
  * A job's log read through Temporal, for `drover logs` on any machine: the log stays in the data dir of the
  * worker that ran the job, and that worker reads it out page by page (src/workflows/read-log.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
 import { ActivityFailure, TimeoutFailure, WorkflowFailedError, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { TimeoutType } from '@temporalio/common';
 import proto from '@temporalio/proto';
@@ -11,7 +11,14 @@ import { oneLine } from '../config/load.js';
 import { durationMs } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
 import { hostQueueFor } from '../shared/ids.js';
-import { LOG_PAGE_MAX_BYTES, LOG_PAGE_TIMEOUTS, READ_LOG_WORKFLOW, readLogWorkflowId } from '../shared/log-page.js';
+import {
+  LOG_PAGE_MAX_BYTES,
+  LOG_PAGE_MAX_WAIT_MS,
+  LOG_PAGE_SEAL,
+  LOG_PAGE_TIMEOUTS,
+  READ_LOG_WORKFLOW,
+  readLogWorkflowId,
+} from '../shared/log-page.js';
 import { type LogPage, ReadJobLogInput, type Workspace } from '../shared/schemas.js';
 import { DroverStatus } from '../shared/search-attributes.js';
 import { statusQuery } from '../workflows/definitions.js';
@@ -90,9 +97,14 @@ export async function checkHostRunning(client: DroverClient, jobId: string, host
   if ((await client.pollers(host.hostQueue)) === 0) throw notRunning(jobId, host);
 }
 
-/** One page from `offset` on, read by the worker holding the log. */
-export async function readRemotePage(client: DroverClient, jobId: string, host: LogHost, offset: number): Promise<LogPage> {
-  const input = ReadJobLogInput.safeParse({ jobId, offset, maxBytes: LOG_PAGE_MAX_BYTES, hostQueue: host.hostQueue });
+export type OpenedPage = Omit<LogPage, 'sealed'> & { text: string };
+
+/** One page from `offset` on, read by the worker holding the log and sealed to a key only this call holds. */
+export async function readRemotePage(client: DroverClient, jobId: string, host: LogHost, offset: number, waitMs = 0): Promise<OpenedPage> {
+  const reader = generateKeyPairSync('x25519');
+  const sealTo = reader.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const request = { jobId, offset, maxBytes: LOG_PAGE_MAX_BYTES, sealTo, waitMs, hostQueue: host.hostQueue };
+  const input = ReadJobLogInput.safeParse(request);
   if (!input.success) throw new AppError('InvalidInput', `drover logs ${jobId}: ${oneLine(input.error)}`);
   const handle = await client.client.workflow.start<typeof readJobLog>(READ_LOG_WORKFLOW, {
     workflowId: readLogWorkflowId(jobId, randomBytes(4).toString('hex')),
@@ -117,7 +129,12 @@ export async function readRemotePage(client: DroverClient, jobId: string, host: 
     }, durationMs(LOG_PAGE_TIMEOUTS.scheduleToStart));
   });
   try {
-    return await Promise.race([handle.result(), untaken]);
+    const { sealed, ...page } = await Promise.race([handle.result(), untaken]);
+    // The read is done with: its history (ciphertext only) need not wait for the namespace's retention.
+    void client.client.workflowService
+      .deleteWorkflowExecution({ namespace: client.config.temporal.namespace, workflowExecution: { workflowId: handle.workflowId } })
+      .catch(() => undefined);
+    return { ...page, text: openPage(sealed, reader.privateKey) };
   } catch (err) {
     throw abandoned ? notRunning(jobId, host) : readFailure(err, jobId, host);
   } finally {
@@ -137,6 +154,18 @@ async function noneTook(handle: WorkflowHandle, beforeEnding: () => void): Promi
     await handle.terminate('no worker took the log read').catch(() => undefined);
   }
   return none;
+}
+
+/** Opens a page sealed by the worker (LOG_PAGE_SEAL in src/shared/log-page.ts). */
+export function openPage(sealed: string, privateKey: KeyObject): string {
+  const bytes = Buffer.from(sealed, 'base64');
+  const { publicKeyBytes, ivBytes, tagBytes, info } = LOG_PAGE_SEAL;
+  const workerKey = createPublicKey({ key: bytes.subarray(0, publicKeyBytes), format: 'der', type: 'spki' });
+  const key = Buffer.from(hkdfSync('sha256', diffieHellman({ privateKey, publicKey: workerKey }), Buffer.alloc(0), info, 32));
+  const iv = bytes.subarray(publicKeyBytes, publicKeyBytes + ivBytes);
+  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAuthTag(bytes.subarray(publicKeyBytes + ivBytes, publicKeyBytes + ivBytes + tagBytes));
+  return Buffer.concat([decipher.update(bytes.subarray(publicKeyBytes + ivBytes + tagBytes)), decipher.final()]).toString('utf8');
 }
 
 function readFailure(err: unknown, jobId: string, host: LogHost): unknown {
@@ -160,12 +189,19 @@ export async function drainRemote(
   host: LogHost,
   offset: number,
   print: (text: string) => void,
+  waitMs = 0,
 ): Promise<{ offset: number; exists: boolean }> {
-  for (;;) {
-    const page = await readRemotePage(client, jobId, host, offset);
+  for (let first = true; ; first = false) {
+    const page = await readRemotePage(client, jobId, host, offset, first ? waitMs : 0);
     if (page.text) print(page.text);
     const more = page.nextOffset > offset && page.nextOffset < page.size;
     offset = page.nextOffset;
     if (!more) return { offset, exists: page.exists };
   }
 }
+
+/**
+ * How long a read for `drover logs -f` waits on the worker for new lines: one read workflow per 3 s while
+ * nothing happens (each deleted once read), and -f ends at most that long after the job.
+ */
+export const FOLLOW_WAIT_MS = Math.min(3_000, LOG_PAGE_MAX_WAIT_MS);

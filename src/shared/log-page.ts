@@ -14,6 +14,16 @@ export const LOG_PAGE_MAX_BYTES = 256 * 1024;
  */
 export const LOG_PAGE_TIMEOUTS = { scheduleToStart: '10s', startToClose: '30s', workflowRun: '1m' } as const;
 
+/** How long a read may wait for the log to grow: well inside the activity's startToClose. */
+export const LOG_PAGE_MAX_WAIT_MS = 10_000;
+
+/**
+ * How a page is sealed to its reader, so that the log never lies readable in the read workflow's history:
+ * X25519 between the reader's one-time key and a one-time key of the worker's, HKDF-SHA256 with this info,
+ * AES-256-GCM. Sealed: base64 of the worker's public key (DER) | iv | tag | ciphertext.
+ */
+export const LOG_PAGE_SEAL = { info: 'drover log page v1', publicKeyBytes: 44, ivBytes: 12, tagBytes: 16 } as const;
+
 /** The workflow type; `drover list` shows only job workflow types, so these never appear there. */
 export const READ_LOG_WORKFLOW = 'readJobLog';
 

@@ -24,7 +24,10 @@ export function tlsEnabled(temporal: TemporalConfig): boolean {
 export function connectionSettings(temporal: TemporalConfig): ConnectionSettings {
   const out: ConnectionSettings = { address: temporal.address };
   if (temporal.apiKey) out.apiKey = temporal.apiKey;
-  if (!tlsEnabled(temporal)) return out;
+  if (!tlsEnabled(temporal)) {
+    if (temporal.apiKey) throw new AppError('ConfigInvalid', 'TEMPORAL_API_KEY with TEMPORAL_TLS=false would send the key in the clear');
+    return out;
+  }
   const { ca, cert, key, serverName } = temporal.tls;
   const tls: TLSConfig = {
     ...(serverName ? { serverNameOverride: serverName } : {}),

@@ -8,8 +8,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
-/** Cleanup belongs to the job that is ending; reading a log page is not the job's work at all. */
-const NOT_HANDED_BACK = new Set(['cleanupWorkspace', 'readJobLogPage']);
+/** Teardown and cleanup belong to a job that is ending; reading a log page is not the job's work at all. */
+const NOT_HANDED_BACK = new Set(['runTeardown', 'cleanupWorkspace', 'readJobLogPage']);
 
 export interface HandBack {
   /** From now on, a cancelled activity fails as WorkspaceLost. */

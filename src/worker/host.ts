@@ -45,7 +45,9 @@ async function withPythonAgents(config: DroverConfig, env: NodeJS.ProcessEnv): P
 
 /**
  * Credentials come from the worker's environment and env files, never from a job. The worker's own way into
- * Temporal (TEMPORAL_API_KEY, TLS files) is not the agents': with it an agent could signal or end any job.
+ * Temporal (TEMPORAL_API_KEY, TLS settings) is not passed on: with it an agent could signal or end any job.
+ * On the host runtime an agent runs as the worker's user and could still read the worker's own files and
+ * process; only containers keep it out entirely.
  */
 export function baseEnvFrom(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
   const all = { ...definedOnly(env), ...readEnvFiles(config.worker.envFiles) };
@@ -57,7 +59,8 @@ const definedOnly = (env: NodeJS.ProcessEnv) =>
 
 /** What agents never get but the redactor must still know (a key given in the config file, not the env). */
 export function withheldSecrets(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
-  const withheld = Object.fromEntries(Object.entries(definedOnly(env)).filter(([name]) => WORKER_ONLY.test(name)));
+  const all = { ...definedOnly(env), ...readEnvFiles(config.worker.envFiles) };
+  const withheld = Object.fromEntries(Object.entries(all).filter(([name]) => WORKER_ONLY.test(name)));
   return config.temporal.apiKey ? { ...withheld, TEMPORAL_API_KEY: config.temporal.apiKey } : withheld;
 }
 

@@ -15,7 +15,8 @@ import { lockDataDir } from './data-dir-lock.js';
 import { prometheusExporter } from './metrics.js';
 import type { DockerSetup } from './docker.js';
 import { prepareHost, releaseHost, say, type WorkerHost } from './host.js';
-import { type SweepReport, sweep, whereaboutsFrom } from './sweep.js';
+import { placementFrom, type SweepReport, sweep } from './sweep.js';
+import { DURATION_PATTERN, durationMs } from '../shared/duration.js';
 import { createTemporalWorkers, runAll } from './temporal-workers.js';
 import { type DrainReport, drain, stopWorkers } from './drain.js';
 import { createHandBack, type HandBack } from './hand-back.js';
@@ -78,11 +79,13 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
   const { connection, spares, workers } = await startPolling(host, given, handBack);
   const done = runAll([...workers.landing, ...workers.staying], connection, unlock);
   const client = new Client({ connection, namespace: host.config.temporal.namespace });
-  const whereabouts = whereaboutsFrom(client, host.workerId);
-  const swept = sweep(host.leftovers, whereabouts, { git: host.git, runtime: host.runtime }).then((report) => {
-    if (report.swept.length) say(`removed what ${report.swept.length} finished or moved job(s) left here`);
-    return report;
-  });
+  const placement = placementFrom(client, host.workerId);
+  const swept = sweep(host.leftovers, async (jobId) => (await placement(jobId)).where, { git: host.git, runtime: host.runtime }).then(
+    (report) => {
+      if (report.swept.length) say(`removed what ${report.swept.length} finished or moved job(s) left here`);
+      return report;
+    },
+  );
   const shutdown = async () => {
     stopWorkers([...workers.landing, ...workers.staying]);
     await done.catch(() => undefined);
@@ -91,7 +94,8 @@ async function startLocked(given: DroverConfig, env: NodeJS.ProcessEnv, unlock: 
     host.spawner.close();
   };
   const drainThenStop = async (timeoutMs: number, stopped = new AbortController().signal) => {
-    const report = await drain({ workers, paths: host.paths, whereabouts, handBack, say }, timeoutMs, stopped);
+    const graceMs = DURATION_PATTERN.test(host.config.worker.shutdownGrace) ? durationMs(host.config.worker.shutdownGrace) : 10_000;
+    const report = await drain({ workers, paths: host.paths, placement, handBack, graceMs, say }, timeoutMs, stopped);
     await shutdown();
     return report;
   };

@@ -100,17 +100,28 @@ export async function sweep(
 
 /** Where Temporal says a job is: finished (or never known), held by this worker, or by another. */
 export function whereaboutsFrom(client: Client, workerId: string): (jobId: string) => Promise<JobWhereabouts> {
+  const placed = placementFrom(client, workerId);
+  return async (jobId) => (await placed(jobId)).where;
+}
+
+export interface Placement {
+  where: JobWhereabouts;
+  /** The job's phase while it runs. */
+  phase?: string;
+}
+
+export function placementFrom(client: Client, workerId: string): (jobId: string) => Promise<Placement> {
   return async (jobId) => {
     const handle = client.workflow.getHandle(jobId);
     const desc = await handle.describe().catch((err) => {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     });
-    if (desc?.status.name !== 'RUNNING') return 'finished';
+    if (desc?.status.name !== 'RUNNING') return { where: 'finished' };
     const view = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery));
     // A job being prepared may be making its files here right now.
-    if (view.phase === 'queued' || view.phase === 'preparing') return 'unknown';
-    return view.worker === workerId ? 'here' : 'elsewhere';
+    if (view.phase === 'queued' || view.phase === 'preparing') return { where: 'unknown', phase: view.phase };
+    return { where: view.worker === workerId ? 'here' : 'elsewhere', phase: view.phase };
   };
 }
 

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { createActivities } from '../activities/index.js';
 import type { DroverConfig } from '../config/schema.js';
+import { DURATION_PATTERN, durationMs } from '../shared/duration.js';
 import { backendQueueFor, dockerQueueFor } from '../shared/ids.js';
 import { workerIdentity } from '../shared/worker-identity.js';
 import type { HandBack } from './hand-back.js';
@@ -27,6 +28,8 @@ const commonOptions = (connection: NativeConnection, config: DroverConfig) => ({
   connection,
   namespace: config.temporal.namespace,
   shutdownGraceTime: config.worker.shutdownGrace,
+  // An activity that ignores its cancel (a process deaf to SIGTERM) must not hold the worker's exit forever.
+  ...(DURATION_PATTERN.test(config.worker.shutdownGrace) ? { shutdownForceTime: durationMs(config.worker.shutdownGrace) + 60_000 } : {}),
   // Cancellation reaches an activity only through a heartbeat response; the SDK's default throttle
   // (0.8 x heartbeat timeout) would delay a cancel by up to 24 s.
   maxHeartbeatThrottleInterval: '1s',

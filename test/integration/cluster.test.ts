@@ -169,7 +169,7 @@ describe('on a PostgreSQL-backed cluster with three workers', () => {
 
     writeFileSync(gate, '');
     assert.equal((await fleet.client.result(jobId)).status, 'succeeded');
-    assert.equal(await draining.exited(), 0);
+    assert.equal(await draining.exited(), 0, draining.stderr.slice(-3000));
     assert.equal(await workerOf(jobId), holder, 'the draining worker finished its own job');
     assert.match(draining.stderr, /no job was left/);
     await draining.start();
@@ -179,7 +179,7 @@ describe('on a PostgreSQL-backed cluster with three workers', () => {
     await Promise.all(
       fleet.workers.map(async (w) => {
         w.kill('SIGTERM');
-        assert.equal(await w.exited(), 0);
+        assert.equal(await w.exited(), 0, `${w.id} after SIGTERM: ${w.stderr.slice(-3000)}`);
         await w.start(['--drain-timeout', '2s']);
       }),
     );
@@ -189,7 +189,7 @@ describe('on a PostgreSQL-backed cluster with three workers', () => {
     const leaving = fleet.workers.find((w) => w.id === first)!;
     await waitFor('the agent to run', async () => (await fleet.drover(['logs', moved.jobId])).stdout.includes('waiting') || undefined);
     leaving.kill('SIGTERM');
-    assert.equal(await leaving.exited(), 0);
+    assert.equal(await leaving.exited(), 0, leaving.stderr.slice(-3000));
     assert.match(leaving.stderr, new RegExp(`handed back ${moved.jobId}`));
     writeFileSync(gate2, '');
     const done = await fleet.client.result(moved.jobId);

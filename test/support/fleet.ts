@@ -23,7 +23,8 @@ export interface FleetWorker {
   stderr: string;
   start(extraArgs?: string[]): Promise<ChildProcess>;
   kill(signal?: NodeJS.Signals): void;
-  exited(): Promise<number | null>;
+  /** Its exit code, or the signal that ended it. */
+  exited(): Promise<number | string | null>;
 }
 
 export interface Fleet {
@@ -76,7 +77,7 @@ export async function startFleet(size: number, clusterOptions: ClusterOptions = 
 function fleetWorker(id: string, shared: DroverConfig, env: Record<string, string>, metricsPort: number): FleetWorker {
   const config: DroverConfig = { ...shared, workerId: id, dataDir: tempDir(`drover-${id}-`) };
   const metrics = `127.0.0.1:${metricsPort}`;
-  let exit: Promise<number | null> = Promise.resolve(null);
+  let exit: Promise<number | string | null> = Promise.resolve(null);
   const worker: FleetWorker = {
     id,
     config,
@@ -99,7 +100,7 @@ function fleetWorker(id: string, shared: DroverConfig, env: Record<string, strin
       child.stderr!.on('data', (d: Buffer) => {
         worker.stderr += d.toString();
       });
-      exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+      exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
       return new Promise((resolve, reject) => {
         child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve(child));
         child.once('exit', (code) => reject(new Error(`worker ${id} exited early with ${code}: ${worker.stderr.slice(-2000)}`)));

@@ -170,7 +170,9 @@ export function drover(config: DroverConfig, args: string[], env: Record<string,
  * Resolves once it polls; `env` adds to the test's environment (DROVER_CONFIG, DROVER_DOCKER, credentials).
  */
 export function workerProcess(config: DroverConfig, workerId: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId], {
+  // A test's SIGTERM in its cleanup should not leave a draining worker behind for the default 10 minutes.
+  const args = [`${REPO_ROOT}/bin/drover.js`, 'worker', '--worker-id', workerId, '--drain-timeout', '10s'];
+  const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: config.temporal.address,

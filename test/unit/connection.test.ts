@@ -231,11 +231,11 @@ describe('connectionSettings', () => {
       apiKey: 'k',
       tls: true,
     });
-    // An API key with TLS forced off still travels (a local proxy that ends TLS).
-    assert.deepEqual(connectionSettings(temporal({ address: 'a:1', apiKey: 'k', tls: { enabled: false } })), {
-      address: 'a:1',
-      apiKey: 'k',
-    });
+    // An API key with TLS forced off would travel in the clear: refused.
+    assert.throws(
+      () => connectionSettings(temporal({ address: 'a:1', apiKey: 'k', tls: { enabled: false } })),
+      (err: unknown) => err instanceof AppError && err.type === 'ConfigInvalid' && /in the clear/.test(err.message),
+    );
   });
 
   it('gives only the CA when no client certificate is set', () => {

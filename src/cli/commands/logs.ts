@@ -108,13 +108,15 @@ async function followRemote(client: DroverClient, jobId: string, print: Print): 
       sayOnce(`job ${jobId} has no worker yet (${where.phase}); waiting`);
     } else {
       try {
-        offset = (await remote.drainRemote(client, jobId, host, offset, print)).offset;
+        // While the job runs, the worker waits for new lines before it answers: one read per wait, not per second.
+        const waitMs = where.running ? remote.FOLLOW_WAIT_MS : 0;
+        offset = (await remote.drainRemote(client, jobId, host, offset, print, waitMs)).offset;
       } catch (err) {
         if (!where.running || failureTypeOf(err) !== 'WorkerUnavailable') throw err;
         sayOnce(`worker ${host.worker} is not running (no poller on ${host.hostQueue}); waiting while the job runs`);
       }
     }
     if (!where.running) return;
-    await delay(1_000);
+    await delay(host ? 250 : 1_000);
   }
 }

@@ -15,6 +15,9 @@ export function registerSetup(program: Command): void {
       if (!DURATION_PATTERN.test(flags.retention))
         throw new AppError('InvalidInput', `--retention: not a duration: ${flags.retention} (use e.g. 7d, 72h)`);
       const minRetentionSeconds = Math.round(durationMs(flags.retention) / 1000);
+      // The server's own floor; below it the answer would be a raw InvalidArgument.
+      if (minRetentionSeconds < 86_400)
+        throw new AppError('InvalidInput', `--retention: at least 1d (Temporal keeps closed workflows a day or more)`);
       await withClient(cmd, async (client, config) => {
         const { ensureNamespaceSetup } = await import('../../temporal/namespace-setup.js');
         const report = await ensureNamespaceSetup(client.connection, config.temporal.namespace, {

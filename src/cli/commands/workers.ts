@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DURATION_PATTERN, durationMs } from '../../shared/duration.js';
 import { AppError } from '../../shared/errors.js';
 import { withClient } from '../context.js';
-import { printJson, say } from '../output.js';
+import { note, printJson, say } from '../output.js';
 
 export function registerWorkers(program: Command): void {
   program
@@ -14,7 +14,8 @@ export function registerWorkers(program: Command): void {
       if (!DURATION_PATTERN.test(flags.goneAfter)) throw new AppError('InvalidInput', `--gone-after: not a duration: ${flags.goneAfter}`);
       await withClient(cmd, async (client, config) => {
         const { listWorkers } = await import('../../client/workers.js');
-        const workers = await listWorkers(client.client, config.taskQueue, durationMs(flags.goneAfter));
+        const { workers, jobsUnanswered } = await listWorkers(client.client, config.taskQueue, durationMs(flags.goneAfter));
+        if (jobsUnanswered) note(`drover: ${jobsUnanswered} running job(s) did not answer in time; the JOBS shown may be fewer`);
         if (flags.json) return printJson(workers);
         if (workers.length === 0) return say(`no workers poll ${config.taskQueue}`);
         const rows = workers.map((w) => [
