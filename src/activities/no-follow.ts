@@ -2,6 +2,7 @@
  * File access for places a job can write: a symbolic link is never followed, and only a regular file is
  * read (a FIFO would block, a device would never end).
  */
+import type { FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,10 +56,14 @@ export async function inDir<T>(dir: string, work: (at: (name: string) => string)
 }
 
 /**
- * Reads a regular file of at most maxBytes, or undefined when there is none. `dir` is opened without
- * following a link and the file is opened relative to it, so neither can lead elsewhere.
+ * Opens a regular file for reading, or gives undefined when there is none. `dir` is opened without following
+ * a link and the file is opened relative to it, so neither can lead elsewhere; the file is closed after `use`.
  */
-export async function readNoFollow(dir: string, name: string, maxBytes: number): Promise<string | undefined> {
+export async function withRegularFile<T>(
+  dir: string,
+  name: string,
+  use: (f: FileHandle, size: number) => Promise<T>,
+): Promise<T | undefined> {
   return inDir(dir, async (at) => {
     const f = await open(at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
@@ -69,14 +74,21 @@ export async function readNoFollow(dir: string, name: string, maxBytes: number):
     try {
       const stat = await f.stat();
       if (!stat.isFile()) throw new UnsafeFile(join(dir, name), 'is not a regular file');
-      if (stat.size > maxBytes) throw new UnsafeFile(join(dir, name), `is larger than ${maxBytes} bytes`);
-      const buf = Buffer.alloc(maxBytes + 1);
-      const { bytesRead } = await f.read(buf, 0, buf.length, 0);
-      if (bytesRead > maxBytes) throw new UnsafeFile(join(dir, name), `is larger than ${maxBytes} bytes`);
-      return buf.subarray(0, bytesRead).toString('utf8');
+      return await use(f, stat.size);
     } finally {
       await f.close();
     }
+  });
+}
+
+/** Reads a regular file of at most maxBytes, or undefined when there is none (see withRegularFile). */
+export async function readNoFollow(dir: string, name: string, maxBytes: number): Promise<string | undefined> {
+  return withRegularFile(dir, name, async (f, size) => {
+    if (size > maxBytes) throw new UnsafeFile(join(dir, name), `is larger than ${maxBytes} bytes`);
+    const buf = Buffer.alloc(maxBytes + 1);
+    const { bytesRead } = await f.read(buf, 0, buf.length, 0);
+    if (bytesRead > maxBytes) throw new UnsafeFile(join(dir, name), `is larger than ${maxBytes} bytes`);
+    return buf.subarray(0, bytesRead).toString('utf8');
   });
 }
 

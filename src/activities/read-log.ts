@@ -4,19 +4,16 @@
  * names a directory) and the file is read without following a link planted in place of it or its directory.
  */
 import { createCipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { open } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { DataPaths } from '../config/paths.js';
 import { oneLine } from '../config/load.js';
 import { AppError } from '../shared/errors.js';
 import { LOG_PAGE_MAX_BYTES, LOG_PAGE_SEAL } from '../shared/log-page.js';
 import { type LogPage, ReadLogPageInput, type ReadLogPageRequest } from '../shared/schemas.js';
 import type { Redact } from './redact.js';
-import { inDir, UnsafeFile } from './no-follow.js';
+import { withRegularFile } from './no-follow.js';
 
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 const NEWLINE = 0x0a;
 
 type PlainPage = Omit<LogPage, 'sealed'> & { text: string };
@@ -65,24 +62,12 @@ function sealPage(text: string, readerKey: KeyObject): string {
 
 /** The complete lines in at most maxBytes from offset on; undefined when there is no log (yet). */
 function readPage(dir: string, name: string, offset: number, maxBytes: number): Promise<PlainPage | undefined> {
-  return inDir(dir, async (at) => {
-    const f = await open(at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      if (err.code === 'ELOOP') throw new UnsafeFile(join(dir, name), 'is a symbolic link');
-      throw err;
-    });
-    if (!f) return undefined;
-    try {
-      const stat = await f.stat();
-      if (!stat.isFile()) throw new UnsafeFile(join(dir, name), 'is not a regular file');
-      const start = Math.min(offset, stat.size);
-      const buf = Buffer.alloc(Math.min(maxBytes, stat.size - start));
-      const { bytesRead } = await f.read(buf, 0, buf.length, start);
-      const taken = completeLines(buf.subarray(0, bytesRead), bytesRead === maxBytes);
-      return { text: taken.toString('utf8'), nextOffset: start + taken.length, size: stat.size, exists: true };
-    } finally {
-      await f.close();
-    }
+  return withRegularFile(dir, name, async (f, size) => {
+    const start = Math.min(offset, size);
+    const buf = Buffer.alloc(Math.min(maxBytes, size - start));
+    const { bytesRead } = await f.read(buf, 0, buf.length, start);
+    const taken = completeLines(buf.subarray(0, bytesRead), bytesRead === maxBytes);
+    return { text: taken.toString('utf8'), nextOffset: start + taken.length, size, exists: true };
   });
 }
 
