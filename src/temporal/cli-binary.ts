@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath, isExecutable } from '../executables.js';
 import { AppError } from '../shared/errors.js';
+import { runWithProgress } from './go-run.js';
 
 /** The newest CLI tag `go install` accepts (later tags carry a `replace` directive). */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -46,25 +47,9 @@ export async function ensureTemporalCli(
   const tmpBin = mkdtempSync(join(binDir, '.build-'));
   progress(`drover: building the Temporal CLI (${TEMPORAL_CLI_MODULE}) with Go; this happens once and takes a few minutes`);
   const started = Date.now();
-  let packages = 0;
-  let lastLine = '';
-  const child = spawn('go', ['install', '-v', TEMPORAL_CLI_MODULE], {
-    env: { ...env, GOBIN: tmpBin, GOFLAGS: env.GOFLAGS ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      if (!line.startsWith('go: downloading')) packages++;
-      lastLine = line;
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const ticker = setInterval(() => {
-    progress(`drover: building Temporal CLI... ${Math.round((Date.now() - started) / 1000)}s, ${packages} packages compiled`);
-  }, 15_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(ticker);
+  const { code, lastLine } = await runWithProgress(['install', '-v', TEMPORAL_CLI_MODULE], { ...env, GOBIN: tmpBin }, (packages) =>
+    progress(`drover: building Temporal CLI... ${Math.round((Date.now() - started) / 1000)}s, ${packages} packages compiled`),
+  );
   const built = join(tmpBin, 'temporal');
   if (code !== 0 || !existsSync(built)) {
     rmSync(tmpBin, { recursive: true, force: true });

@@ -1,10 +1,11 @@
 /** Finds or builds the Temporal server and its SQL schema tool, for tests that run a real multi-service cluster. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isExecutable } from '../executables.js';
 import { AppError } from '../shared/errors.js';
 import { cacheDir } from './cli-binary.js';
+import { runWithProgress } from './go-run.js';
 
 export const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -87,29 +88,6 @@ async function goInstall(names: BinaryName[], progress: (line: string) => void, 
     rmSync(tmpBin, { recursive: true, force: true });
   }
   progress(`drover: Temporal server built in ${Math.round((Date.now() - started) / 1000)}s: ${binDir}`);
-}
-
-/** Runs `go <args>`, counting compiled packages for a progress line every 15 s. */
-async function runWithProgress(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  tick: (packages: number) => void,
-): Promise<{ code: number | null; lastLine: string }> {
-  let packages = 0;
-  let lastLine = '';
-  const child = spawn('go', args, { env: { ...env, GOFLAGS: env.GOFLAGS ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      if (!line.startsWith('go: downloading')) packages++;
-      lastLine = line;
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const ticker = setInterval(() => tick(packages), 15_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(ticker);
-  return { code, lastLine };
 }
 
 /**
