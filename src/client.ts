@@ -14,11 +14,21 @@ import { isLocalRepo } from './shared/repo-location.js';
 import { AppError, failureTypeOf } from './shared/errors.js';
 import { repoSlug } from './shared/ids.js';
 import proto from '@temporalio/proto';
-import { AnswerPayload, type JobInput, type JobPhase, type JobResult, type JobSpecInput, type JobStatusView } from './shared/schemas.js';
+import {
+  AnswerPayload,
+  type IntegrateSpec,
+  type JobInput,
+  type JobPhase,
+  type JobResult,
+  type JobSpecInput,
+  type JobStatusView,
+} from './shared/schemas.js';
 import { jobUiUrl } from './client/ui-url.js';
 import { connectionSettings, unreachable } from './temporal/connection.js';
 
 import { prepareJob } from './client/prepare-job.js';
+import { integrateFinishedJob, queueView } from './client/integration.js';
+import { answerTarget, attemptViews, BEST_OF_WORKFLOW_TYPE, type AttemptView, workflowTypeFor } from './client/attempts.js';
 
 export { newJobId, prepareJob } from './client/prepare-job.js';
 import { TERMINAL_PHASES } from './shared/phases.js';
@@ -30,7 +40,7 @@ import type { agentJobV2 } from './workflows/agent-job.js';
 /** What new jobs start. */
 export const WORKFLOW_TYPE = 'agentJobV2';
 /** Every type a job may run as: jobs started by earlier versions run agentJobWorkflow. */
-export const JOB_WORKFLOW_TYPES = ['agentJobWorkflow', WORKFLOW_TYPE] as const;
+export const JOB_WORKFLOW_TYPES = ['agentJobWorkflow', WORKFLOW_TYPE, BEST_OF_WORKFLOW_TYPE] as const;
 
 export interface JobReport {
   jobId: string;
@@ -47,6 +57,8 @@ export interface JobReport {
   pendingQuestion?: string;
   /** Why the job is not moving, when Drover can tell. */
   note?: string;
+  /** A best-of-N job's attempts, each with its own phase and pending question. */
+  attempts?: AttemptView[];
 }
 
 export interface JobListItem {
@@ -90,7 +102,7 @@ export class DroverClient {
   async submit(spec: JobSpecInput): Promise<{ jobId: string; uiUrl?: string; input: JobInput }> {
     const input = await prepareJob(spec, this.config);
     try {
-      await this.client.workflow.start<typeof agentJobV2>(WORKFLOW_TYPE, {
+      await this.client.workflow.start<typeof agentJobV2>(workflowTypeFor(input, WORKFLOW_TYPE), {
         workflowId: input.id,
         taskQueue: this.config.taskQueue,
         args: [input],
@@ -146,6 +158,7 @@ export class DroverClient {
         if (memo?.pendingQuestion) report.pendingQuestion = memo.pendingQuestion;
       }
       report.pendingQuestion ??= report.status?.pendingQuestion ?? undefined;
+      if (report.status?.attemptJobs) report.attempts = await attemptViews(report.status.attemptJobs, (id) => this.status(id));
       const queue = report.status?.waitingQueue;
       if (report.phase === 'preparing' && queue && (!report.activity || report.activity.type === 'prepareWorkspace')) {
         if ((await this.pollers(queue)) === 0) {
@@ -183,6 +196,8 @@ export class DroverClient {
     if (!parsed.success) throw new AppError('InvalidInput', `answer: ${oneLine(parsed.error)}`);
     const report = await this.status(jobId);
     if (report.execution !== 'RUNNING') throw new AppError('InvalidInput', `job ${jobId} is not running (${report.execution})`);
+    // The job's own question (its merge queue's) first, else the one attempt that asks.
+    if (report.attempts && !report.status?.pendingQuestion) return this.answer(answerTarget(jobId, report.attempts), text);
     if (report.status && report.status.pendingQuestion === null) {
       throw new AppError('InvalidInput', `job ${jobId} has no pending question (phase ${report.status.phase})`);
     }
@@ -239,6 +254,17 @@ export class DroverClient {
       if (items.length >= (filter.limit ?? 100)) break;
     }
     return items;
+  }
+
+  /** Hands a finished job's commit to its repository's merge queue. */
+  async integrate(jobId: string, spec: IntegrateSpec): Promise<{ workflowId: string; commit: string; repo: string }> {
+    const { workflowId, entry, repo } = await integrateFinishedJob(this.client, this.config.taskQueue, jobId, spec);
+    return { workflowId, commit: entry.commit, repo };
+  }
+
+  /** What the merge queue of a repository and target holds. */
+  queue(repo: string, into: string) {
+    return queueView(this.client, repo, into);
   }
 
   handle(jobId: string): WorkflowHandle<typeof agentJobV2> {

@@ -20,6 +20,7 @@ export function createCommitActivities(deps: ActivityContext) {
               repo,
               branch: input.branch,
               base: input.baseCommit,
+              ...(input.merged ? { merged: input.merged } : {}),
               message: input.message,
               trailers: { 'Drover-Job': input.jobId, 'Drover-Agent': input.agentKind, 'Drover-Base': input.baseCommit },
             },

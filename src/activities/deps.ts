@@ -6,6 +6,7 @@ import type { Runtime } from '../runtimes/runtime.js';
 import type { DockerPool } from '../runtimes/docker/pool.js';
 import type { JobDefaults } from '../shared/schemas.js';
 import type { DepCache } from './dep-cache.js';
+import type { IntegrationQueue } from './integrate.js';
 import type { Spares } from './spares.js';
 import type { JobLog } from './job-log.js';
 import type { Redact } from './redact.js';
@@ -44,6 +45,8 @@ export interface ActivityDeps {
   spares: Spares;
   /** Removes a directory tree (worktrees hold thousands of files): outside the worker's heap when it can. */
   removeTree: (...paths: string[]) => Promise<void>;
+  /** Signal-with-start of integration workflows, for the job's workflow (a local activity). */
+  integrations?: IntegrationQueue;
 }
 
 /** What the activity factories share: deps plus per-worker helpers. */

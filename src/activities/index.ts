@@ -1,5 +1,7 @@
 import { createAgentActivities } from './agent.js';
+import { createAttemptActivities } from './attempts.js';
 import { createCommitActivities } from './commit.js';
+import { createIntegrationActivities } from './integrate.js';
 import { createJobInputActivities } from './job-input.js';
 import type { ActivityContext, ActivityDeps } from './deps.js';
 import { openJobLog } from './job-log.js';
@@ -33,6 +35,8 @@ export function createActivities(deps: ActivityDeps) {
         ...createAgentActivities(ctx),
         ...createValidationActivities(ctx),
         ...createCommitActivities(ctx),
+        ...createIntegrationActivities(ctx),
+        ...createAttemptActivities(ctx),
       },
       ctx.redact,
     ),

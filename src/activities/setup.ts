@@ -36,7 +36,7 @@ async function runSetup(deps: ActivityContext, input: SetupInput): Promise<Setup
     let saved: string[] = [];
     if (checks.every((c) => c.passed)) {
       await whileJobStopped(deps, input.jobId, input.worktree, () => deps.git.markSetupTree(repo, input.baseCommit, jobCall(input.jobId)));
-      saved = await saveCaches(deps, input, caches, log, signal);
+      if (!input.restoreOnly) saved = await saveCaches(deps, input, caches, log, signal);
     }
     return { checks, restored, saved };
   });

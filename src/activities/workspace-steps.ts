@@ -123,3 +123,29 @@ export function makeLegacyDir(worktree: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
+
+/**
+ * The origin's `into` merged into `head` as a commit (conflict markers left in the files), for a job its
+ * integration sent back. The commit is only the worktree's starting point: the job's own commit gets `head`
+ * and the target as its parents.
+ */
+export async function mergeTarget(
+  deps: ActivityContext,
+  req: { mirror: string; head: string; into: string },
+  call: GitCall,
+  log: JobLog,
+): Promise<{ commit: string; target: string; conflicts: string[] }> {
+  const target = await deps.git.originBranch(req.mirror, req.into, call);
+  if (!target) throw new AppError('BaseRefNotFound', `the origin has no branch ${req.into} to merge into the job`);
+  const merged = await deps.git.mergeTrees(req.mirror, req.head, target, call);
+  const { tree } = merged;
+  // Names from the repository: bounded, for history and for the marker check's command line.
+  const conflicts = merged.conflicts.slice(0, 50).map((f) => f.slice(0, 500));
+  const message = `Merge ${req.into} (${target.slice(0, 12)}) for the job to finish${conflicts.length ? ': conflicts left' : ''}`;
+  const commit = await deps.git.commitTree(req.mirror, { tree, parents: [req.head, target], message }, call);
+  log({
+    source: 'git',
+    text: `merged ${req.into} at ${target}${conflicts.length ? `; conflicts in ${conflicts.join(', ')}` : ' cleanly'}`,
+  });
+  return { commit, target, conflicts };
+}

@@ -12,7 +12,7 @@ import { withHeartbeat } from './heartbeat.js';
 import { inSlot, requireDocker, resolveRuntime, runDirFor } from './placement.js';
 import { LEGACY_DIR, makeRunDir } from './run-files.js';
 import type { JobLog } from './job-log.js';
-import { checkOut, fetchShared, includeFiles, jobDefaults, makeLegacyDir } from './workspace-steps.js';
+import { checkOut, fetchShared, includeFiles, jobDefaults, makeLegacyDir, mergeTarget } from './workspace-steps.js';
 
 /** Never committed: the place agents used for run files before run directories. */
 const EXCLUDE = [`/${LEGACY_DIR}/`];
@@ -67,14 +67,19 @@ async function makeWorkspace(
   mkdirSync(deps.paths.mirrors(), { recursive: true });
   await fetchShared(deps, source, mirror, call, log);
   const baseCommit = await deps.git.resolveBase(mirror, input.base, call);
-  const defaults = await jobDefaults(deps, { repo: input.repo, mirror, sha: baseCommit, runtime }, call, log);
+  const merge = input.merge ? await mergeTarget(deps, { mirror, head: baseCommit, into: input.merge.into }, call, log) : undefined;
+  const head = merge?.commit ?? baseCommit;
+  const defaults =
+    input.noDefaults || input.merge
+      ? undefined
+      : await jobDefaults(deps, { repo: input.repo, mirror, sha: baseCommit, runtime }, call, log);
   await removeJobFiles(deps, repo, runDir);
   const branch = branchFor(input.jobId);
-  await checkOut(deps, { mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE }, call, log);
+  await checkOut(deps, { mirror, repo, branch, sha: head, exclude: EXCLUDE }, call, log);
   makeLegacyDir(worktree);
   if (input.include?.length) includeFiles(deps, source, repo, input.include, log);
   // A host agent gets a repository of its own to run git in; a container cannot see the mirror's objects.
-  if (!slot) deps.git.createAgentRepo({ mirror, repo, branch, sha: baseCommit, exclude: EXCLUDE });
+  if (!slot) deps.git.createAgentRepo({ mirror, repo, branch, sha: head, exclude: EXCLUDE });
   makeRunDir(runDir, slot ? requireDocker(deps).agentUid : undefined);
   if (slot) requireDocker(deps).handToAgent(worktree);
   log({
@@ -89,6 +94,7 @@ async function makeWorkspace(
     baseCommit,
     runtime,
     ...(defaults ? { defaults } : {}),
+    ...(merge ? { merged: merge.target, conflicts: merge.conflicts } : {}),
   };
 }
 

@@ -28,6 +28,10 @@ export interface SubmitFlags {
   idleTimeout?: string;
   timeout?: string;
   answerTimeout?: string;
+  integrate?: string;
+  merge?: boolean;
+  attempts?: string;
+  agents?: string;
 }
 
 /** Builds a job spec from a job file and flags (flags win). The schema validates it afterwards. */
@@ -44,6 +48,7 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
     spec.prompt ??= readText(spec.promptFile, 'prompt file');
     delete spec.promptFile;
   }
+  bestOfFlags(f, spec);
   if (f.agent !== undefined || f.agentCommand !== undefined || f.env?.length || f.model !== undefined || f.maxTurns !== undefined) {
     const kind = f.agent ?? (spec.agent as { kind?: string } | undefined)?.kind ?? 'command';
     if (!(AGENT_KINDS as readonly string[]).includes(kind)) {
@@ -71,6 +76,9 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
   if (f.teardown?.length) spec.teardown = [...((spec.teardown as unknown[]) ?? []), ...f.teardown];
   if (f.include?.length) spec.include = [...((spec.include as unknown[]) ?? []), ...f.include];
   if (f.critic !== undefined) spec.critic = { command: f.critic };
+  if (f.integrate !== undefined) spec.integrate = { ...((spec.integrate as object) ?? {}), into: f.integrate };
+  if (f.merge && !spec.integrate) throw new AppError('InvalidInput', '--merge goes with --integrate <branch>');
+  if (f.merge) spec.integrate = { ...(spec.integrate as object), mode: 'merge' };
   if (f.maxRevisions !== undefined) spec.maxRevisions = Number(f.maxRevisions);
   const timeouts: Record<string, string> = { ...((spec.timeouts as object) ?? {}) };
   if (f.idleTimeout) timeouts.agentIdle = f.idleTimeout;
@@ -80,6 +88,21 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
   if (spec.agent === undefined)
     throw new AppError('InvalidInput', 'invalid job: agent: required (use --agent command --agent-command "...")');
   return spec as unknown as JobSpecInput;
+}
+
+/**
+ * --attempts N and --agents a,b,c (one attempt each; `select:` is for job files). A job that names only its
+ * attempts' agents gets the first as its own agent, which the schema requires.
+ */
+function bestOfFlags(f: SubmitFlags, spec: Record<string, unknown>): void {
+  if (f.attempts !== undefined && f.agents !== undefined) throw new AppError('InvalidInput', 'give --attempts or --agents, not both');
+  if (f.attempts !== undefined) spec.attempts = Number(f.attempts);
+  const kinds = f.agents?.split(',').map((a) => a.trim());
+  if (kinds) spec.attempts = { agents: kinds.filter(Boolean) };
+  const agents = (spec.attempts as { agents?: unknown } | undefined)?.agents;
+  if (spec.agent === undefined && f.agent === undefined && Array.isArray(agents) && agents.length > 0) {
+    spec.agent = typeof agents[0] === 'string' ? { kind: agents[0] } : agents[0];
+  }
 }
 
 /** A validation step may be written as a bare command; its name is then the command itself. */

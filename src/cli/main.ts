@@ -9,6 +9,7 @@ import { registerDev } from './commands/dev.js';
 import { registerImage } from './commands/image.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
+import { registerIntegrate, registerQueue } from './commands/queue.js';
 import { registerResult } from './commands/result.js';
 import { registerSetup } from './commands/setup.js';
 import { registerStatus } from './commands/status.js';
@@ -45,6 +46,8 @@ for (const register of [
   registerList,
   registerLogs,
   registerResult,
+  registerIntegrate,
+  registerQueue,
   registerSetup,
   registerImage,
   registerCache,

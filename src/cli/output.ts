@@ -1,5 +1,5 @@
 import type { JobReport } from '../client.js';
-import type { JobResult } from '../shared/schemas.js';
+import type { JobIntegration, JobResult } from '../shared/schemas.js';
 
 export const printJson = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 export const say = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -24,6 +24,7 @@ export function renderReport(r: JobReport): string {
     ['worker', s?.worker],
     ['waiting for', s?.waitingFor ?? undefined],
     ['session', s?.agentSession ?? undefined],
+    ['integration', s?.integration ? integrationLine(s.integration) : undefined],
     [
       'activity',
       r.activity ? `${r.activity.type} (attempt ${r.activity.attempt})${r.activity.progress ? `: ${r.activity.progress}` : ''}` : undefined,
@@ -60,6 +61,7 @@ export function renderResult(res: JobResult): string {
           : undefined,
       ],
       ['failure', res.failure ? `${res.failure.type}: ${res.failure.message}` : undefined],
+      ['integration', res.integration ? integrationLine(res.integration) : undefined],
     ]),
     ...(res.setup?.length
       ? ['setup', ...res.setup.map((c) => `  ${c.name} ${c.passed ? 'passed' : 'FAILED'} (${(c.durationMs / 1000).toFixed(1)}s)`)]
@@ -68,4 +70,12 @@ export function renderResult(res: JobResult): string {
     ...(rounds.length ? ['validation', ...rounds] : []),
     ...(res.questions.length ? ['questions', ...res.questions.map((q) => `  Q: ${q.question}\n  A: ${q.answer}`)] : []),
   ].join('\n');
+}
+
+/** "integrated into main as 1a2b3c4d5e6f (sent back once)" and the like. */
+export function integrationLine(i: JobIntegration): string {
+  const as = i.commit ? ` as ${i.commit.slice(0, 12)}` : '';
+  const back = i.sentBack ? ` (sent back ${i.sentBack}x)` : '';
+  const why = i.reason && i.status !== 'integrated' ? `: ${i.reason.split('\n')[0]}` : '';
+  return `${i.status.replace('_', ' ')} ${i.status === 'queued' ? 'for' : 'into'} ${i.into}${as}${back}${why}`;
 }

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { oneLine } from '../config/load.js';
 import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv, policyFrom } from '../config/policy.js';
 import type { DroverConfig } from '../config/schema.js';
+import { bestOfIdProblem, isBestOf } from '../shared/attempts.js';
 import { AppError } from '../shared/errors.js';
 import { isLocalRepo } from '../shared/repo-location.js';
 import { type JobInput, JobSpec, type JobSpecInput } from '../shared/schemas.js';
@@ -29,6 +30,9 @@ export async function prepareJob(spec: JobSpecInput, config: Pick<DroverConfig, 
   if (job.include?.length && !isLocalRepo(repo)) {
     throw new AppError('InvalidInput', 'invalid job: include: works only with a local repository (it copies files from its working tree)');
   }
+  if (job.select && !isBestOf(job)) throw new AppError('InvalidInput', 'invalid job: select: needs attempts (more than one) or agents');
+  const idProblem = job.id && isBestOf(job) ? bestOfIdProblem(job.id) : undefined;
+  if (idProblem) throw new AppError('InvalidInput', `invalid job: id: ${idProblem}`);
   const policy = policyFrom(config);
   checkRepoAllowed(repo, policy);
   if (job.runtime?.kind === 'docker') checkRuntimeEnv(job.runtime.env, policy);

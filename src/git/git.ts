@@ -16,6 +16,7 @@ import { adoptSpare, createAgentRepo, createJobRepo, makeSpare } from './checkou
 import { commitJob, pushCommit } from './commit.js';
 import { CALL_ENV, gitEnv, HARDENED, TRUSTED_ENV, WORKER_GIT_ENV } from './env.js';
 import { GitCancelled } from './errors.js';
+import { commitMessage, commitTree, isAncestor, landedCommit, mergeTrees } from './integrate.js';
 import { excludeFromCommit } from './git-dir.js';
 import { isGitRepo, legacyJobBranches, originBranch, resolveBase, syncMirror } from './mirror.js';
 import { runPlumbing } from './plumbing.js';
@@ -31,6 +32,7 @@ export { GitCancelled } from './errors.js';
 export { WORKER_GIT_ENV } from './env.js';
 export type { GitCall, GitOptions, GitStep, JobRepo, TreeEntry } from './types.js';
 export { unquotePath } from './unquote-path.js';
+export { integratedMessage } from './integrate.js';
 
 export function createGit(opts: GitOptions) {
   const git: RunGit = (run, args, call) => runGit(opts, run, args, call);
@@ -53,6 +55,11 @@ export function createGit(opts: GitOptions) {
     stagedDiff: withGit(stagedDiff),
     commitJob: withGit(commitJob),
     pushCommit: withGit(pushCommit),
+    mergeTrees: withGit(mergeTrees),
+    commitTree: withGit(commitTree),
+    commitMessage: withGit(commitMessage),
+    landedCommit: withGit(landedCommit),
+    isAncestor: withGit(isAncestor),
     changedFiles: withGit(changedFiles),
     legacyJobBranches: withGit(legacyJobBranches),
     deleteRef: withGit(deleteRef),

@@ -30,6 +30,8 @@ export const ERROR_POLICY = {
   GitAuthFailed: { retryable: false, exitCode: EXIT.failed },
   /** The job branch in the origin moved to a commit Drover did not make: it is not overwritten. */
   PushRejected: { retryable: false, exitCode: EXIT.failed },
+  /** The origin refuses the push itself (its checked-out branch, a hook): the same push is refused again. */
+  PushRefused: { retryable: false, exitCode: EXIT.failed },
   AgentFailed: { retryable: true, exitCode: EXIT.failed },
   AgentIdle: { retryable: true, exitCode: EXIT.failed },
   AgentTimeout: { retryable: false, exitCode: EXIT.failed },
@@ -45,6 +47,8 @@ export const ERROR_POLICY = {
   CriticFailed: { retryable: false, exitCode: EXIT.failed },
   HumanTimeout: { retryable: false, exitCode: EXIT.humanTimeout },
   WorkerUnavailable: { retryable: false, exitCode: EXIT.failed },
+  /** The job's commit could not land on its target (no such branch, a repository the workers refuse). */
+  IntegrationFailed: { retryable: false, exitCode: EXIT.failed },
   WorkspaceLost: { retryable: false, exitCode: EXIT.failed },
   ServerUnavailable: { retryable: true, exitCode: EXIT.unavailable },
   /** No Docker engine answers: a worker or job set up for containers cannot run. */

@@ -50,3 +50,30 @@ export function repoSlug(repo: string): string {
 export const processTag = (jobId: string) => `drover-job:${jobId}`;
 /** The processes of a mirror's fetch, which jobs share: by the mirror's path, so data dirs never mix. */
 export const fetchTag = (mirror: string) => `drover-fetch:${mirror}`;
+
+/**
+ * The integration workflow of a repository and target branch: readable, and unique by a hash of both (two
+ * repositories can share a slug).
+ */
+export function integrationIdFor(repo: string, into: string): string {
+  const safe = into.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
+  return `drover-integrate-${repoSlug(repo)}-${safe}-${fnv1a(`${repo}\0${into}`)}`;
+}
+
+/**
+ * A job's integration run gets a worktree of its own, apart from the job's, and one per target: the same job
+ * may be landing on two branches at once. No job id ends in INTEGRATE_SUFFIX (jobIdProblem).
+ */
+export const integrationRunIdFor = (jobId: string, into: string): string =>
+  `${jobId.slice(0, 80).replace(/\.+$/, '')}-${fnv1a(`${jobId}\0${into}`)}${INTEGRATE_SUFFIX}`;
+export const INTEGRATE_SUFFIX = '.integrate';
+
+/** 32-bit FNV-1a as 8 hex digits: deterministic in the workflow sandbox and in the client alike. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

@@ -9,7 +9,12 @@ export const JOB_PHASES = [
   'reviewing',
   'committing',
   'cleaning_up',
+  // A best-of-N job: its attempts run (each an ordinary job with these phases), then the winner is chosen.
+  'running_attempts',
+  'selecting',
+  'integrating',
   'succeeded',
+  'integrated',
   'failed',
   'no_changes',
   'cancelled',
@@ -18,6 +23,7 @@ export const JOB_PHASES = [
 /** The phases a job ends in: the workflow's outcome, and the one status a closed workflow keeps. */
 export const TERMINAL_PHASES: ReadonlySet<string> = new Set<(typeof JOB_PHASES)[number]>([
   'succeeded',
+  'integrated',
   'failed',
   'no_changes',
   'cancelled',

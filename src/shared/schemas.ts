@@ -9,3 +9,4 @@ export * from './schemas/job.js';
 export * from './schemas/results.js';
 export * from './schemas/activity-io.js';
 export * from './schemas/log-page.js';
+export * from './schemas/integration.js';

@@ -6,6 +6,8 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createDepCache, parseSize } from '../activities/dep-cache.js';
 import { createActivities } from '../activities/index.js';
+import type { IntegrationQueue } from '../activities/integrate.js';
+import { enqueueIntegration } from '../temporal/integration-queue.js';
 import { createSpares } from '../activities/spares.js';
 import { policyFrom } from '../config/policy.js';
 import type { DroverConfig, TemporalConfig } from '../config/schema.js';
@@ -111,7 +113,8 @@ async function startPolling(host: WorkerHost, given: DroverConfig, handBack: Han
     connection = await connect(host.config.temporal);
     await registerSearchAttributes(connection, host.config.temporal.namespace);
     spares = sparesFor(host);
-    const workers = await createTemporalWorkers(connection, host, activitiesFor(host, given, spares), handBack);
+    const integrations = integrationQueueFor(new Client({ connection, namespace: host.config.temporal.namespace }), host.config.taskQueue);
+    const workers = await createTemporalWorkers(connection, host, activitiesFor(host, given, spares, integrations), handBack);
     return { connection, spares, workers };
   } catch (err) {
     await connection?.close().catch(() => undefined);
@@ -155,7 +158,7 @@ function sparesFor(host: WorkerHost): Spares {
 }
 
 /** `given` is the config as written: containers get the agents' commands as configured, not as found here. */
-function activitiesFor(host: WorkerHost, given: DroverConfig, spares: Spares) {
+function activitiesFor(host: WorkerHost, given: DroverConfig, spares: Spares, integrations: IntegrationQueue) {
   const { config, spawner } = host;
   return createActivities({
     paths: host.paths,
@@ -175,5 +178,11 @@ function activitiesFor(host: WorkerHost, given: DroverConfig, spares: Spares) {
     cache: createDepCache({ dir: host.paths.caches(), maxBytes: parseSize(config.cache.maxSize) }),
     spares,
     removeTree: (...paths) => spawner.removeTree(...paths),
+    integrations,
   });
+}
+
+/** Jobs hand their commits to the merge queue on the job queue they run on. */
+function integrationQueueFor(client: Client, taskQueue: string): IntegrationQueue {
+  return { enqueue: (target, entry) => enqueueIntegration(client, { ...target, taskQueue }, entry) };
 }

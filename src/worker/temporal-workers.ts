@@ -36,13 +36,21 @@ const commonOptions = (connection: NativeConnection, config: DroverConfig) => ({
   defaultHeartbeatThrottleInterval: '1s',
 });
 
-/** A queue where jobs' first activity (prepareWorkspace) waits for a worker that can take the job. */
+/**
+ * A queue where jobs' first activity (prepareWorkspace) waits for a worker that can take the job, and where
+ * a merge queue's merge lands (it then works on that worker's host queue).
+ */
 function landingWorker(common: ReturnType<typeof commonOptions>, taskQueue: string, identity: string, activities: Activities) {
   return Worker.create({
     ...common,
     taskQueue,
     identity,
-    activities: { prepareWorkspace: activities.prepareWorkspace },
+    activities: {
+      prepareWorkspace: activities.prepareWorkspace,
+      mergeForIntegration: activities.mergeForIntegration,
+      // A best-of-N job's winner, put on the job's branch (src/activities/attempts.ts).
+      publishWinner: activities.publishWinner,
+    },
     maxConcurrentActivityTaskExecutions: 4,
   });
 }
@@ -62,7 +70,7 @@ export async function createTemporalWorkers(
     workflowBundle: await workflowBundle(),
     // checkJobInput runs as a local activity of the workflow's first task; activity tasks on this queue are
     // the landing worker's below, so a draining worker can stop taking them and still run workflows.
-    activities: { checkJobInput: activities.checkJobInput },
+    activities: { checkJobInput: activities.checkJobInput, enqueueIntegration: activities.enqueueIntegration },
     enableNonLocalActivities: false,
   });
   // Every task on the host queue belongs to a job whose worktree is here: take them all at once (agents are

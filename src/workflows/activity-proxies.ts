@@ -65,3 +65,10 @@ export function validationOptions(steps: ValidationStep[]): Partial<ActivityOpti
   const total = steps.reduce((sum, s) => sum + durationMs(s.timeout), 0);
   return { startToCloseTimeout: msToDuration(total + 5 * 60_000), retry: { ...QUICK_RETRY, maximumAttempts: 3 } };
 }
+
+/** The hand-off to the merge queue: a signal-with-start from the worker running the job's workflow. */
+export const queueActivities = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+  summary: 'hand the commit to the merge queue',
+});

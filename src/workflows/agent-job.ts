@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
@@ -7,22 +6,22 @@ import {
   patched,
   setHandler,
   sleep,
-  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
 import { failureTypeOf } from '../shared/errors.js';
 import { backendQueueFor, dockerQueueFor, repoSlug } from '../shared/ids.js';
 import { answerText } from '../shared/answer.js';
 import type { JobInput, JobResult } from '../shared/schemas.js';
 import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
 import { inputActivities, sharedActivities } from './activity-proxies.js';
-import { answerSignal, statusQuery } from './definitions.js';
+import { answerSignal, integrationSignal, statusQuery } from './definitions.js';
+import { integrateFinished, type StartPoint } from './integrate-job.js';
 import { JobState, type JobStyle } from './job-state.js';
 import { jobFinished, jobStarted } from './job-metrics.js';
 import { BACKEND_QUEUES } from './patches.js';
 import { cleanup, runOnHost } from './on-host.js';
+import { hostLost } from './host-lost.js';
 
 /**
  * One coding-agent job: worktree, agent (asking a person when it needs one), validation and critic rounds,
@@ -49,12 +48,7 @@ async function runJob(rawInput: unknown, style: JobStyle): Promise<JobResult> {
   const state = new JobState(job, style);
 
   setHandler(statusQuery, () => state.view());
-  setHandler(answerSignal, (payload) => {
-    const answer = answerText(payload);
-    if ('problem' in answer) return log.warn('ignored an invalid answer', { error: answer.problem });
-    if (state.pendingQuestion === null) return log.warn('ignored an answer: no question is pending');
-    state.pendingAnswer = answer.text;
-  });
+  listenForAnswers(job, state);
   const attributes = [
     { key: DroverRepo, value: repoSlug(job.repo) },
     { key: DroverAgent, value: job.agent.kind },
@@ -65,7 +59,10 @@ async function runJob(rawInput: unknown, style: JobStyle): Promise<JobResult> {
 
   jobStarted(job.agent.kind);
   try {
-    const result = await attempts(job, state);
+    let result = await attempts(job, state);
+    if (job.integrate && result.status === 'succeeded' && result.commit) {
+      result = await integrateFinished(job, state, result, (start) => attempts(job, state, start));
+    }
     jobFinished(job.agent.kind, result.status);
     return result;
   } catch (err) {
@@ -74,11 +71,28 @@ async function runJob(rawInput: unknown, style: JobStyle): Promise<JobResult> {
   }
 }
 
-/** Runs the job, starting it over while the host holding it is lost and restarts are left. */
-async function attempts(job: JobInput, state: JobState): Promise<JobResult> {
+/** The answer signal and the merge queue's outcome signal, into the job's state. */
+export function listenForAnswers(job: JobInput, state: JobState): void {
+  setHandler(answerSignal, (payload) => {
+    const answer = answerText(payload);
+    if ('problem' in answer) return log.warn('ignored an invalid answer', { error: answer.problem });
+    if (state.pendingQuestion === null) return log.warn('ignored an answer: no question is pending');
+    state.pendingAnswer = answer.text;
+  });
+  setHandler(integrationSignal, (outcome) => {
+    if (outcome?.jobId !== job.id || typeof outcome.ticket !== 'string') return log.warn('ignored an integration outcome for another job');
+    state.integrationOutcome = outcome;
+  });
+}
+
+/**
+ * Runs the job, starting it over while the host holding it is lost and restarts are left. `start`: the job's
+ * own branch, sent back by its integration, rather than its base.
+ */
+export async function attempts(job: JobInput, state: JobState, start?: StartPoint): Promise<JobResult> {
   for (;;) {
     try {
-      return await runAttempt(job, state);
+      return await runAttempt(job, state, start);
     } catch (err) {
       if (isCancellation(err)) {
         state.enter('cancelled');
@@ -149,7 +163,7 @@ function jobFailure(err: unknown, state: JobState): unknown {
   });
 }
 
-async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
+async function runAttempt(job: JobInput, state: JobState, start?: StartPoint): Promise<JobResult> {
   let queue: string | undefined;
   if (state.style.has(BACKEND_QUEUES)) {
     const base = workflowInfo().taskQueue;
@@ -164,19 +178,21 @@ async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
   const ws = await sharedActivities(job, queue).prepareWorkspace({
     jobId: job.id,
     repo: job.repo,
-    base: job.base,
+    base: start?.base ?? job.base,
     ...(job.runtime ? { runtime: job.runtime } : {}),
     ...(job.include?.length ? { include: job.include } : {}),
+    ...(start ? { merge: { into: start.into } } : {}),
   });
   state.waitingFor = null;
   state.waitingQueue = null;
-  state.baseCommit = ws.baseCommit;
+  if (!start) state.baseCommit = ws.baseCommit;
   state.worker = ws.workerId;
+  state.runtime = ws.runtime ?? null;
   // A session lives in its worker's files and its worktree: a new attempt starts a new one.
   state.session = null;
   let hostAlive = true;
   try {
-    return await runOnHost(job, state, ws);
+    return await runOnHost(job, state, ws, start?.feedback);
   } catch (err) {
     hostAlive = !hostLost(err);
     throw err;
@@ -185,10 +201,3 @@ async function runAttempt(job: JobInput, state: JobState): Promise<JobResult> {
     if (hostAlive) await CancellationScope.nonCancellable(() => cleanup(job, state, ws));
   }
 }
-
-function workerGone(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
-}
-
-/** The worker holding the worktree is gone, or it lost the worktree: only a fresh start can help. */
-const hostLost = (err: unknown): boolean => workerGone(err) || failureTypeOf(err) === 'WorkspaceLost';

@@ -1,6 +1,18 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { DroverStatus } from '../shared/search-attributes.js';
-import type { AgentUsage, JobInput, JobPhase, JobStatusView, QA, ValidationCheck, ValidationRound } from '../shared/schemas.js';
+import type {
+  AgentUsage,
+  IntegrationOutcome,
+  JobDefaults,
+  JobInput,
+  JobIntegration,
+  JobPhase,
+  JobStatusView,
+  QA,
+  RuntimeSpec,
+  ValidationCheck,
+  ValidationRound,
+} from '../shared/schemas.js';
 import { branchFor } from '../shared/ids.js';
 import { agentUsed, phaseChanged } from './job-metrics.js';
 
@@ -33,6 +45,15 @@ export class JobState {
   private sessionUsage: AgentUsage | null = null;
   /** The setup steps' results, once they ran. */
   setup: ValidationCheck[] | null = null;
+  /** The repository's and worker's defaults as the job's first checkout found them (undefined: none yet). */
+  defaults: JobDefaults | null | undefined = undefined;
+  /** The runtime the job's host chose: its integration re-validates in the same one. */
+  runtime: RuntimeSpec | null = null;
+  integration: JobIntegration | null = null;
+  /** The integration workflow's last word on the job's commit, by signal. */
+  integrationOutcome: IntegrationOutcome | null = null;
+  /** Hand-offs to the merge queue so far: each outcome names its ticket, so a stale one is never taken for the next. */
+  tickets = 0;
   readonly questions: QA[] = [];
   readonly rounds: ValidationRound[] = [];
   readonly durationsMs: Record<string, number> = {};
@@ -69,6 +90,7 @@ export class JobState {
       waitingFor: this.pendingQuestion ? 'an answer to the pending question' : this.waitingFor,
       waitingQueue: this.waitingQueue,
       agentSession: this.session,
+      ...(this.integration ? { integration: this.integration } : {}),
     };
   }
 
@@ -100,6 +122,7 @@ export class JobState {
       `**Branch:** \`${branchFor(this.job.id)}\``,
     ];
     if (this.worker) lines.push(`**Worker:** ${this.worker}`);
+    if (this.integration) lines.push(`**Integration into \`${this.integration.into}\`:** ${this.integration.status}`);
     if (this.waitingFor && this.phase === 'preparing') lines.push(`**Waiting for:** ${this.waitingFor}`);
     if (this.pendingQuestion) {
       lines.push(

@@ -12,19 +12,18 @@ import { agentOptions, criticOptions, hostActivities, setupOptions, validationOp
 import { jobPlan, type JobPlan } from '../shared/job-plan.js';
 import type { JobState } from './job-state.js';
 import { PENDING_QUESTION_MEMO, SETUP_STEPS } from './patches.js';
+import { setupFailure, validationFeedback } from './feedback.js';
 
-const FEEDBACK_LIMIT = 6_000;
 const MAX_QUESTIONS = 20;
 
-export async function runOnHost(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
-  // Defaults from the repository and the worker are followed only by code that knows them: a history
-  // started by older code keeps running the job's own steps, whatever a newer worker's prepare returned.
-  const plan = jobPlan(job, state.style.has(SETUP_STEPS) ? ws.defaults : undefined);
+/** `firstFeedback`: why the agent runs again on a branch its integration sent back. */
+export async function runOnHost(job: JobInput, state: JobState, ws: Workspace, firstFeedback?: string): Promise<JobResult> {
+  const plan = withConflictCheck(planOf(job, state, ws), ws.conflicts);
   if (plan.setup.length > 0 || plan.cache.length > 0) {
     const failed = await setUp(job, state, ws, plan);
     if (failed) return result(job, state, ws, 'failed', null, { type: 'SetupFailed', message: setupFailure(failed) });
   }
-  let feedback: string | undefined;
+  let feedback = firstFeedback;
   for (;;) {
     await runAgentUntilDone(job, state, ws, feedback);
 
@@ -68,6 +67,32 @@ export async function runOnHost(job: JobInput, state: JobState, ws: Workspace): 
   }
 }
 
+/**
+ * Defaults from the repository and the worker are followed only by code that knows them: a history started
+ * by older code keeps running the job's own steps, whatever a newer worker's prepare returned. A run on a
+ * branch its integration sent back (`ws.merged`) keeps the defaults of the job's last checkout of its base:
+ * the branch holds what the agent wrote, and its prepare reads none.
+ */
+function planOf(job: JobInput, state: JobState, ws: Workspace): JobPlan {
+  if (!state.style.has(SETUP_STEPS)) return jobPlan(job, undefined);
+  if (ws.merged === undefined) state.defaults = ws.defaults ?? null;
+  return jobPlan(job, state.defaults ?? undefined);
+}
+
+/**
+ * A branch sent back with conflicts is not done while a conflicted file still holds markers: a check like
+ * the others, in the job's runtime (the file names come from the repository).
+ */
+function withConflictCheck(plan: JobPlan, conflicts: string[] | undefined): JobPlan {
+  if (!conflicts?.length) return plan;
+  const quoted = conflicts.map((f) => `'${f.replaceAll("'", "'\\''")}'`).join(' ');
+  // Each file on its own: grep over a list exits 2 for one missing file even when another matches. A file the
+  // agent deleted or replaced by a link resolved nothing to check.
+  const command = `for f in ${quoted}; do [ -f "$f" ] && [ ! -L "$f" ] || continue; if grep -nE '^(<{7}|>{7})( |$)' -- "$f"; then exit 1; fi; done`;
+  const step = { name: 'no conflict markers', command, timeout: '1m' };
+  return { ...plan, validate: [...plan.validate, step] };
+}
+
 /** Restores caches and runs the setup steps; returns the failed step, if one failed. */
 async function setUp(job: JobInput, state: JobState, ws: Workspace, plan: JobPlan): Promise<ValidationCheck | undefined> {
   state.enter('setting_up');
@@ -80,6 +105,7 @@ async function setUp(job: JobInput, state: JobState, ws: Workspace, plan: JobPla
     steps: plan.setup,
     cache: plan.cache,
     ...(ws.runtime ? { runtime: ws.runtime } : {}),
+    ...(ws.merged ? { restoreOnly: true } : {}),
   });
   state.setup = out.checks;
   return out.checks.find((c) => !c.passed);
@@ -137,27 +163,34 @@ async function runAgentUntilDone(job: JobInput, state: JobState, ws: Workspace, 
       });
     }
 
-    state.pendingQuestion = out.question;
-    state.pendingAnswer = null;
-    // The memo lets `drover status` and `drover list` show the question even when no worker answers queries.
-    if (state.style.has(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: out.question });
-    state.enter('waiting_for_human');
-    const answered = await condition(() => state.pendingAnswer !== null, durationMs(job.timeouts.humanAnswer), {
-      summary: `waiting for an answer to: ${out.question.slice(0, 120)}`,
-    });
-    if (!answered) {
-      throw ApplicationFailure.create({
-        type: 'HumanTimeout',
-        message: `no answer within ${job.timeouts.humanAnswer} to: ${out.question}`,
-        nonRetryable: true,
-      });
-    }
-    state.questions.push({ question: out.question, answer: state.pendingAnswer ?? '' });
+    await askPerson(job, state, out.question);
     answering = out.native ? 'native' : 'file';
-    state.pendingQuestion = null;
-    state.pendingAnswer = null;
-    if (state.style.has(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: null });
   }
+}
+
+/** Waits durably for a person's answer to `question`; it joins the job's questions (later prompts carry them). */
+export async function askPerson(job: JobInput, state: JobState, question: string): Promise<string> {
+  state.pendingQuestion = question;
+  state.pendingAnswer = null;
+  // The memo lets `drover status` and `drover list` show the question even when no worker answers queries.
+  if (state.style.has(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: question });
+  state.enter('waiting_for_human');
+  const answered = await condition(() => state.pendingAnswer !== null, durationMs(job.timeouts.humanAnswer), {
+    summary: `waiting for an answer to: ${question.slice(0, 120)}`,
+  });
+  if (!answered) {
+    throw ApplicationFailure.create({
+      type: 'HumanTimeout',
+      message: `no answer within ${job.timeouts.humanAnswer} to: ${question}`,
+      nonRetryable: true,
+    });
+  }
+  const answer = state.pendingAnswer ?? '';
+  state.questions.push({ question, answer });
+  state.pendingQuestion = null;
+  state.pendingAnswer = null;
+  if (state.style.has(PENDING_QUESTION_MEMO)) upsertMemo({ pendingQuestion: null });
+  return answer;
 }
 
 async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
@@ -171,6 +204,7 @@ async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<Jo
     baseCommit: ws.baseCommit,
     message: job.commitMessage ?? defaultMessage(job.prompt),
     agentKind: job.agent.kind,
+    ...(ws.merged ? { merged: ws.merged } : {}),
   });
   return result(job, state, ws, out.commit ? 'succeeded' : 'no_changes', out.commit, undefined, out.files, out.filesTruncated);
 }
@@ -180,7 +214,7 @@ export async function cleanup(job: JobInput, state: JobState, ws: Workspace): Pr
   // Once the outcome is known, the lean style keeps it in DroverStatus through cleanup (two events fewer).
   const announce = !(outcome && state.style.lean);
   state.enter('cleaning_up', announce);
-  await tearDown(job, ws, jobPlan(job, state.style.has(SETUP_STEPS) ? ws.defaults : undefined));
+  await tearDown(job, ws, planOf(job, state, ws));
   try {
     await hostActivities(job, ws.hostQueue, 'remove worktree').cleanupWorkspace({
       jobId: job.id,
@@ -220,23 +254,11 @@ function result(
     attempts: state.attempt,
     durationsMs: state.durationsMs,
     agentSession: state.session,
+    ...(state.runtime ? { runtime: state.runtime } : {}),
+    ...(state.defaults ? { defaults: state.defaults } : {}),
     ...(state.usage ? { usage: state.usage } : {}),
     ...(failure ? { failure } : {}),
   };
-}
-
-function setupFailure(step: ValidationCheck): string {
-  const how = step.timedOut ? 'timed out' : `exit ${step.exitCode ?? 'none'}`;
-  const tail = step.outputTail.trim().split('\n').slice(-15).join('\n');
-  return `setup step "${step.name}" failed (${how}); the agent did not run${tail ? `:\n${tail}` : ''}`;
-}
-
-function validationFeedback(failed: ValidationRound['checks']): string {
-  const parts = failed.map(
-    (c) => `### ${c.name} failed (exit ${c.exitCode ?? 'none'}${c.timedOut ? ', timed out' : ''})\n\n${c.outputTail}`,
-  );
-  const text = `The validation steps failed. Fix the problems below.\n\n${parts.join('\n\n')}`;
-  return text.length > FEEDBACK_LIMIT ? text.slice(text.length - FEEDBACK_LIMIT) : text;
 }
 
 function defaultMessage(prompt: string): string {

@@ -131,6 +131,18 @@ echo v >> v.txt`),
   await env.client.answer(claude.jobId, 'Howdy');
   await env.client.result(claude.jobId);
   await save('claude-native-question', claude.jobId);
+
+  // Best of N (bestOfJob, v6 and later): two attempts as child workflows, a select command, the winner published.
+  const bestOf = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Write n lines',
+    agent: { kind: 'command', command: `n="\${PWD##*.}"; seq "$n" > lines.txt` },
+    validate: [{ name: 'check', command: 'test -s lines.txt' }],
+    attempts: 2,
+    select: { command: 'cat > /dev/null; echo 1' },
+  });
+  await env.client.result(bestOf.jobId);
+  await save('best-of-select', bestOf.jobId);
 } finally {
   await model.close();
   await env.stop();

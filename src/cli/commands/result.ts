@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { JobReport } from '../../client.js';
 import { ERROR_POLICY, EXIT, isErrorType } from '../../shared/errors.js';
+import { renderBestOf } from '../attempts-output.js';
 import { withClient } from '../context.js';
 import { followJob } from '../follow.js';
 import { printJson, renderReport, say } from '../output.js';
@@ -22,7 +23,7 @@ export function registerResult(program: Command): void {
       await withClient(cmd, async (client) => {
         const report = await followJob(client, jobId, 2_000);
         if (flags.json) printJson(report);
-        else say(renderReport(report));
+        else say(renderReport(report) + renderBestOf(report));
         process.exitCode = exitCodeForReport(report);
       });
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { renderBestOf } from '../attempts-output.js';
 import { withClient } from '../context.js';
 import { printJson, renderReport, say } from '../output.js';
 
@@ -11,7 +12,7 @@ export function registerStatus(program: Command): void {
       await withClient(cmd, async (client) => {
         const report = await client.status(jobId);
         if (flags.json) printJson(report);
-        else say(renderReport(report));
+        else say(renderReport(report) + renderBestOf(report));
       });
     });
 }

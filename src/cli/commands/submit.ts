@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { renderBestOf } from '../attempts-output.js';
 import { configFrom, withClient } from '../context.js';
 import { followJob } from '../follow.js';
 import type { SubmitFlags } from '../job-args.js';
@@ -33,6 +34,10 @@ export function registerSubmit(program: Command): void {
     .option('--teardown <shell>', 'command run before cleanup, also after a failure (repeatable)', collect)
     .option('--include <glob>', 'for a local repository: ignored files copied from its working tree, e.g. .env.local (repeatable)', collect)
     .option('--critic <shell>', 'critic command: gets the diff on stdin, prints {"approve":bool,"comments":"..."}')
+    .option('--integrate <branch>', 'once it succeeds, land the commit on this branch through its merge queue')
+    .option('--merge', 'with --integrate: land it as a merge commit rather than rebased')
+    .option('--attempts <n>', 'best of N: run the job as n parallel attempts (1-8) and keep the best one on drover/<id>')
+    .option('--agents <kinds>', 'best of N: one attempt per agent, e.g. claude-code,codex,opencode')
     .option('--max-revisions <n>', 'agent re-runs after failed validation or critic (default 2)')
     .option('--message <text>', 'commit message (default: the first line of the prompt)')
     .option('--id <job-id>', 'job id, also the workflow id (default: generated)')
@@ -58,7 +63,7 @@ export function registerSubmit(program: Command): void {
         note(`submitted ${jobId}${uiUrl ? `\n  ui: ${uiUrl}` : ''}`);
         const report = await followJob(client, jobId);
         if (flags.json) printJson(report);
-        else say(renderReport(report));
+        else say(renderReport(report) + renderBestOf(report));
         process.exitCode = exitCodeForReport(report);
       });
     });

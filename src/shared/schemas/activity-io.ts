@@ -10,6 +10,13 @@ export const PrepareWorkspaceInput = z.object({
   base: z.string(),
   runtime: RuntimeSpec.optional(),
   include: z.array(z.string()).optional(),
+  /**
+   * Merge the origin's `into` into the checkout (a job its integration sent back): the worktree holds the
+   * merge, conflict markers and all, for the agent to finish.
+   */
+  merge: z.object({ into: z.string() }).optional(),
+  /** Read no .drover.yml: the base is a commit the agent wrote (a sent-back branch, a merged commit). */
+  noDefaults: z.boolean().optional(),
 });
 export type PrepareWorkspaceInput = z.infer<typeof PrepareWorkspaceInput>;
 export const Workspace = z.object({
@@ -22,6 +29,10 @@ export const Workspace = z.object({
   runtime: RuntimeSpec.optional(),
   /** Setup, validation, teardown and caches from the repository's .drover.yml over the worker's defaults. */
   defaults: JobDefaults.optional(),
+  /** The target's commit merged into the checkout: the job's commit gets it as a second parent. */
+  merged: z.string().optional(),
+  /** Files the merge left conflict markers in. */
+  conflicts: z.array(z.string()).optional(),
 });
 export type Workspace = z.infer<typeof Workspace>;
 
@@ -76,6 +87,8 @@ export const SetupInput = z.object({
   steps: z.array(Step),
   cache: z.array(CacheSpec),
   runtime: RuntimeSpec.optional(),
+  /** Restore caches but save none: the tree is one the agent wrote (a sent-back branch, a merged commit). */
+  restoreOnly: z.boolean().optional(),
 });
 export type SetupInput = z.infer<typeof SetupInput>;
 export const SetupOutput = z.object({
@@ -105,6 +118,8 @@ export const CommitInput = z.object({
   baseCommit: z.string(),
   message: z.string(),
   agentKind: z.string(),
+  /** The second parent: the target merged into the worktree. */
+  merged: z.string().optional(),
 });
 export type CommitInput = z.infer<typeof CommitInput>;
 export const CommitOutput = z.object({

@@ -101,6 +101,35 @@ export const JobTimeouts = z
   .strict();
 export type JobTimeouts = z.infer<typeof JobTimeouts>;
 
+/**
+ * Where a finished job lands: its integration workflow (one per repository and target branch) takes the job's
+ * commit onto the latest target, re-validates it, and pushes the target forward with a lease.
+ */
+export const IntegrateSpec = z
+  .object({
+    into: GitRef.refine(
+      (r) => r !== 'HEAD' && !r.startsWith('refs/') && !r.startsWith('drover/'),
+      'must be a branch name such as main, not a job branch',
+    ).describe('the branch the job lands on'),
+    mode: z.enum(['rebase', 'merge']).default('rebase').describe('rebase: one linear commit on the target; merge: a merge commit'),
+  })
+  .strict();
+export type IntegrateSpec = z.infer<typeof IntegrateSpec>;
+
+/** An attempt's agent: a full agent, or a CLI agent's bare kind (`codex`), with the worker's settings for the rest. */
+const AttemptAgent = z.preprocess((a) => (typeof a === 'string' ? { kind: a } : a), AgentSpec);
+
+/**
+ * Best of N: the job runs as that many attempts in parallel (each an ordinary job, id `<id>.<n>`) and the
+ * best one's commit goes on `drover/<id>`. A number repeats the job's agent; `agents` gives one attempt per agent.
+ */
+export const AttemptsSpec = z.union([z.number().int().min(1).max(8), z.object({ agents: z.array(AttemptAgent).min(1).max(8) }).strict()]);
+export type AttemptsSpec = z.infer<typeof AttemptsSpec>;
+
+/** Replaces the winner rule: the candidates as JSON on stdin, the winner's index on stdout; run like a check. */
+export const SelectStep = CriticStep;
+export type SelectStep = CriticStep;
+
 /** What a person or a planner submits. `id` is optional here; the client fills it in. */
 export const JobSpec = z
   .object({
@@ -131,6 +160,9 @@ export const JobSpec = z
       .refine((m) => !m.includes('\0'), 'must not contain NUL characters')
       .optional(),
     maxWorkerRestarts: z.number().int().min(0).max(5).default(2),
+    integrate: IntegrateSpec.optional().describe('land the commit on a branch once the job succeeds'),
+    attempts: AttemptsSpec.optional().describe('best of N: run the job as parallel attempts (1-8) and keep the best'),
+    select: SelectStep.optional().describe('with attempts: a command that picks the winner instead of the rule'),
     timeouts: JobTimeouts.default(JobTimeouts.parse({})),
   })
   .strict();

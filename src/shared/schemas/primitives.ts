@@ -1,7 +1,7 @@
 /** The small schemas the others are made of: durations, ids, refs, repository locations, variable names. */
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from '../duration.js';
-import { gitRefProblem, jobIdProblem } from '../ids.js';
+import { gitRefProblem, INTEGRATE_SUFFIX, jobIdProblem } from '../ids.js';
 import { repoLocationProblem } from '../repo-location.js';
 
 export const refineProblem = (problem: (v: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
@@ -14,7 +14,10 @@ export const Duration = z
   .regex(DURATION_PATTERN, 'must be a duration such as 90s, 5m or 24h')
   .refine((d) => !DURATION_PATTERN.test(d) || durationMs(d) > 0, 'must be longer than 0');
 
-export const JobId = z.string().superRefine(refineProblem(jobIdProblem));
+export const JobId = z
+  .string()
+  .superRefine(refineProblem(jobIdProblem))
+  .refine((id) => !id.endsWith(INTEGRATE_SUFFIX), `must not end with "${INTEGRATE_SUFFIX}" (the merge queue's worktrees are named so)`);
 export const GitRef = z.string().superRefine(refineProblem(gitRefProblem));
 
 /** A local path or a git URL. Never starts with "-" so it cannot be read as an option by git. */

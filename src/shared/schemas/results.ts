@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { JOB_PHASES } from '../phases.js';
 import { ANSWER_MAX } from '../answer.js';
+import { JobDefaults, RuntimeSpec } from './job.js';
 
 export { JOB_PHASES };
 export const JobPhase = z.enum(JOB_PHASES);
@@ -46,6 +47,46 @@ export type FileChange = z.infer<typeof FileChange>;
 export const JobOutcome = z.enum(['succeeded', 'failed', 'no_changes', 'cancelled']);
 export type JobOutcome = z.infer<typeof JobOutcome>;
 
+/** Where the job's commit stands in its integration (the merge queue of its repository and target). */
+export const JobIntegration = z.object({
+  into: z.string(),
+  status: z.enum(['queued', 'integrated', 'sent_back', 'skipped', 'failed']),
+  /** The commit on the target, once integrated. */
+  commit: z.string().optional(),
+  /** Why it was sent back, skipped or failed. */
+  reason: z.string().max(2_000).optional(),
+  /** How often it went back to the agent. */
+  sentBack: z.number().int(),
+});
+export type JobIntegration = z.infer<typeof JobIntegration>;
+
+/** One attempt of a best-of-N job, as its result lists it (the index in `candidates` is the one `winner` names). */
+export const Candidate = z.object({
+  /** The attempt's own job id, `<id>.<n>`; its branch is `drover/<id>.<n>`. */
+  jobId: z.string(),
+  agent: z.string(),
+  model: z.string().optional(),
+  status: JobOutcome,
+  /** The checks of the attempt's last validation round. */
+  checks: z.object({ passed: z.number().int(), failed: z.number().int() }),
+  /** The critic's verdict on the last round; null when it did not review. */
+  approved: z.boolean().nullable(),
+  /** Lines added and deleted (a file without line counts, such as a binary one, counts 1). */
+  diff: z.number().int(),
+  files: z.number().int(),
+  usage: AgentUsage.optional(),
+  branch: z.string(),
+  commit: z.string().nullable(),
+  /** Order of completion in workflow time: 1 finished first. */
+  finished: z.number().int(),
+  failure: z.object({ type: z.string(), message: z.string() }).optional(),
+});
+export type Candidate = z.infer<typeof Candidate>;
+
+/** How the winner was chosen: the rule, or the job's select command (and why it was not, when it failed). */
+export const Selection = z.object({ by: z.enum(['rule', 'select']), note: z.string().max(2_000).optional() });
+export type Selection = z.infer<typeof Selection>;
+
 export const JobResult = z.object({
   status: JobOutcome,
   branch: z.string(),
@@ -64,6 +105,14 @@ export const JobResult = z.object({
   agentSession: z.string().nullable().optional(),
   usage: AgentUsage.optional(),
   failure: z.object({ type: z.string(), message: z.string() }).optional(),
+  integration: JobIntegration.optional(),
+  /** Where its checks ran (the runtime its worker chose), and the .drover.yml and worker defaults it followed. */
+  runtime: RuntimeSpec.optional(),
+  defaults: JobDefaults.optional(),
+  /** Best of N: every attempt, and the index of the one whose commit is on the job's branch (null: none won). */
+  candidates: z.array(Candidate).optional(),
+  winner: z.number().int().nullable().optional(),
+  selection: Selection.optional(),
 });
 export type JobResult = z.infer<typeof JobResult>;
 
@@ -83,6 +132,9 @@ export const JobStatusView = z.object({
   /** The task queue the job's first activity waits on, while it waits. */
   waitingQueue: z.string().nullable().optional(),
   agentSession: z.string().nullable().optional(),
+  integration: JobIntegration.optional(),
+  /** Best of N: the attempts, each an ordinary job (query its own status for its phase and question). */
+  attemptJobs: z.array(z.object({ jobId: z.string(), agent: z.string(), status: JobOutcome.nullable() })).optional(),
 });
 export type JobStatusView = z.infer<typeof JobStatusView>;
 
