@@ -3,10 +3,11 @@
  * Run it when the workflow changes on purpose (with patched() for running jobs), and commit the new files
  * beside the old ones: old histories must keep replaying.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
 import { agentWorkerEnv } from './agent-env.js';
-import { agentScript, makeRepo, run, startTestEnv, startTestServer, waitFor } from './harness.js';
+import { agentScript, makeRepo, run, startTestEnv, startTestServer, tempDir, waitFor } from './harness.js';
 import { startModelServer } from './model-server.js';
 
 const OUT = new URL('../fixtures/histories/', import.meta.url).pathname;
@@ -143,6 +144,42 @@ echo v >> v.txt`),
   });
   await env.client.result(bestOf.jobId);
   await save('best-of-select', bestOf.jobId);
+
+  // The merge queue (v6 and later): a job whose commit conflicts, is sent back, resolved and lands; the
+  // repository's integration workflow that landed it; and a best-of-N job whose winner lands.
+  const origin = `${tempDir('drover-origin-')}/origin.git`;
+  execFileSync('git', ['clone', '-q', '--bare', makeRepo(), origin]);
+  const base = execFileSync('git', ['-C', origin, 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+  const first = await env.client.submit({
+    repo: origin,
+    prompt: 'first',
+    agent: { kind: 'command', command: 'echo first > hello.txt' },
+    validate: [{ name: 'check', command: 'test -s hello.txt' }],
+    integrate: { into: 'main' },
+  });
+  await env.client.result(first.jobId);
+  const resolver = agentScript(`
+if grep -q 'conflicts in: hello.txt' "$DROVER_PROMPT_FILE"; then printf 'first\\nsecond\\n' > hello.txt; else echo second > hello.txt; fi`);
+  const second = await env.client.submit({
+    repo: origin,
+    base,
+    prompt: 'second',
+    agent: { kind: 'command', argv: ['bash', resolver] },
+    validate: [{ name: 'check', command: 'test -s hello.txt' }],
+    integrate: { into: 'main' },
+  });
+  await env.client.result(second.jobId);
+  await save('integrated-sent-back', second.jobId);
+  const bestOfLanded = await env.client.submit({
+    repo: origin,
+    prompt: 'best of two, landed',
+    agent: { kind: 'command', command: 'echo "$PWD" > where.txt' },
+    attempts: 2,
+    integrate: { into: 'main' },
+  });
+  await env.client.result(bestOfLanded.jobId);
+  await save('best-of-integrated', bestOfLanded.jobId);
+  await save('integration-queue', (await env.client.queue(origin, 'main')).workflowId);
 } finally {
   await model.close();
   await env.stop();
