@@ -39,5 +39,5 @@ export function bestOfIdProblem(jobId: string): string | undefined {
  */
 export function attemptJobs(job: JobInput): JobInput[] {
   const { attempts: _attempts, select: _select, integrate: _integrate, ...rest } = job;
-  return attemptAgents(job).map((agent, i) => ({ ...rest, id: attemptJobId(job.id, i + 1), agent }));
+  return attemptAgents(job).map((agent, i) => ({ ...rest, id: attemptJobId(job.id, i + 1), agent, attemptOf: job.id }));
 }

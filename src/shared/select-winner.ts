@@ -1,7 +1,8 @@
 /**
  * The winner of a best-of-N job. Pure and workflow-safe: the parent workflow runs it on its attempts' results.
  *
- * The rule: only an attempt that succeeded, with every check of its last validation round passed, can win.
+ * The rule: only an attempt with a commit and every check of its last validation round passed can win (one
+ * its critic still rejected committed all the same: it can win, after every approved one).
  * Among those, the critic's approval of the last round counts first, then the smallest diff, then the
  * earliest finish. A job's `select` command may choose instead; its choice must be one that could win.
  */
@@ -52,7 +53,8 @@ export function candidateOf(jobId: string, agent: AgentSpec, end: AttemptEnd, fi
 }
 
 /** Whether a candidate may win at all. */
-export const canWin = (c: Candidate): boolean => c.status === 'succeeded' && c.commit !== null && c.checks.failed === 0;
+export const canWin = (c: Candidate): boolean =>
+  (c.status === 'succeeded' || c.failure?.type === 'CriticRejected') && c.commit !== null && c.checks.failed === 0;
 
 /** The index of the winner by the rule, or null when no candidate can win. */
 export function pickWinner(candidates: readonly Candidate[]): number | null {

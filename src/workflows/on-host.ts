@@ -58,10 +58,12 @@ export async function runOnHost(job: JobInput, state: JobState, ws: Workspace, f
 
     if (!feedback) return commit(job, state, ws);
     if (state.revision >= job.maxRevisions) {
-      return result(job, state, ws, 'failed', null, {
+      const failure = {
         type: failedChecks.length > 0 ? 'ValidationFailed' : 'CriticRejected',
         message: `still failing after ${state.revision} revision(s)`,
-      });
+      };
+      // An attempt of a best-of-N job keeps its work on its branch, failed or not, for the comparison.
+      return job.attemptOf ? commit(job, state, ws, failure) : result(job, state, ws, 'failed', null, failure);
     }
     state.revision += 1;
   }
@@ -193,7 +195,8 @@ export async function askPerson(job: JobInput, state: JobState, question: string
   return answer;
 }
 
-async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<JobResult> {
+/** `failure`: an attempt's work committed although its checks or its critic did not pass. */
+async function commit(job: JobInput, state: JobState, ws: Workspace, failure?: JobResult['failure']): Promise<JobResult> {
   state.enter('committing');
   const acts = hostActivities(job, ws.hostQueue, `commit to ${ws.branch}`);
   const out = await acts.commitChanges({
@@ -206,7 +209,8 @@ async function commit(job: JobInput, state: JobState, ws: Workspace): Promise<Jo
     agentKind: job.agent.kind,
     ...(ws.merged ? { merged: ws.merged } : {}),
   });
-  return result(job, state, ws, out.commit ? 'succeeded' : 'no_changes', out.commit, undefined, out.files, out.filesTruncated);
+  const status = failure ? 'failed' : out.commit ? 'succeeded' : 'no_changes';
+  return result(job, state, ws, status, out.commit, failure, out.files, out.filesTruncated);
 }
 
 export async function cleanup(job: JobInput, state: JobState, ws: Workspace): Promise<void> {

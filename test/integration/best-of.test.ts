@@ -60,13 +60,15 @@ esac`);
       [1, 2, 3].map((n) => `drover/${jobId}.${n}`),
     );
 
-    // The winner's commit is on drover/<id> and stays on its own branch; attempts that made no commit have none.
+    // The winner's commit is on drover/<id> and stays on its own branch; the others keep their work on theirs.
     assert.equal(result.branch, `drover/${jobId}`);
     assert.equal(result.commit, cs[2]?.commit);
     assert.equal(hasBranch(repo, `drover/${jobId}`), result.commit);
     assert.equal(hasBranch(repo, `drover/${jobId}.3`), result.commit);
-    assert.equal(hasBranch(repo, `drover/${jobId}.1`), undefined);
-    assert.equal(hasBranch(repo, `drover/${jobId}.2`), undefined);
+    assert.equal(hasBranch(repo, `drover/${jobId}.1`), cs[0]?.commit);
+    assert.equal(hasBranch(repo, `drover/${jobId}.2`), cs[1]?.commit);
+    assert.ok(cs[0]?.commit && cs[1]?.commit, 'the failed attempts committed their work');
+    assert.equal(git(repo, 'show', `drover/${jobId}.1:answer.txt`), '41');
     assert.equal(git(repo, 'show', `drover/${jobId}:notes.txt`), 'polite\nand\nthorough');
 
     // status and result show the candidates.

@@ -48,7 +48,7 @@ const result = (over: Partial<JobResult> = {}): JobResult => ({
 });
 
 describe('the winner rule', () => {
-  it('only lets a succeeded attempt with every check passed win', () => {
+  it('only lets an attempt with a commit and every check passed win', () => {
     assert.equal(pickWinner([]), null);
     assert.equal(
       pickWinner([
@@ -59,6 +59,11 @@ describe('the winner rule', () => {
       null,
     );
     assert.equal(pickWinner([candidate({ status: 'failed', diff: 1, approved: true }), candidate({ diff: 50, finished: 2 })]), 1);
+    // An attempt its critic still rejected kept its commit: it can win when nothing approved can.
+    const rejected = candidate({ status: 'failed', approved: false, diff: 1, failure: { type: 'CriticRejected', message: 'm' } });
+    assert.equal(pickWinner([candidate({ status: 'failed', commit: null }), rejected]), 1);
+    assert.equal(pickWinner([rejected, candidate({ approved: true, diff: 90, finished: 2 })]), 1);
+    assert.equal(pickWinner([{ ...rejected, failure: { type: 'ValidationFailed', message: 'm' } }]), null);
   });
 
   it('prefers critic approval, then the smallest diff, then the earliest finish', () => {

@@ -163,6 +163,9 @@ export const JobSpec = z
     integrate: IntegrateSpec.optional().describe('land the commit on a branch once the job succeeds'),
     attempts: AttemptsSpec.optional().describe('best of N: run the job as parallel attempts (1-8) and keep the best'),
     select: SelectStep.optional().describe('with attempts: a command that picks the winner instead of the rule'),
+    attemptOf: JobId.optional().describe(
+      'set by a best-of-N job on its attempts: an attempt whose checks or critic still fail commits its work all the same',
+    ),
     timeouts: JobTimeouts.default(JobTimeouts.parse({})),
   })
   .strict();
