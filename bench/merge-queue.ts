@@ -7,6 +7,7 @@
  * Measured, per batch of jobs submitted at once with --integrate main:
  *   - land: from a job's commit being queued to it being on main (the queue's own timestamps), median and p95;
  *   - per entry: the queue's own time on one entry (merge, checks, push), which bounds its throughput;
+ *   - per entry: the queue's own time on one entry (merge, checks, push), which bounds its throughput;
  *   - the batch: first submit to the last job landed, and jobs landed a minute;
  *   - the same with one validation step (`true`) re-run on each merged commit, which adds a worktree;
  *   - the job alone: submit to result for the same job without --integrate.
@@ -53,10 +54,12 @@ async function batch(env: TestEnv, name: string, extra: Partial<JobSpecInput>) {
   if (results.some((r) => r.integration?.status !== 'integrated')) throw new Error(`${name}: not every job landed`);
   const view = await env.client.queue(origin, 'main');
   const land = view.entries.map((e) => Date.parse(e.finishedAt ?? '') - Date.parse(e.enqueuedAt));
+  const service = view.entries.map((e) => Date.parse(e.finishedAt ?? '') - Date.parse(e.startedAt ?? ''));
   return {
     name,
     jobs: JOBS,
     land: stats(land),
+    perEntry: stats(service),
     batchMs: Math.round(wallMs),
     landedPerMinute: Math.round((JOBS / wallMs) * 60_000 * 10) / 10,
   };
