@@ -1,11 +1,5 @@
-/**
- * Best of N on a worker: the job's select command (untrusted, so run like a check: in the job's runtime, in a
- * workspace of its own), and the winner's commit put on the job's branch in the origin.
- */
-import { mkdirSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { checkRepoAllowed } from '../config/policy.js';
 import { durationMs } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
 import { processTag } from '../shared/ids.js';
@@ -15,8 +9,8 @@ import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import { placementFor } from './placement.js';
 import { killLeftovers } from './steps.js';
-import { fetchShared } from './workspace-steps.js';
-import { checkWorktreePath, jobCall, repoSource } from './workspace.js';
+import { freshMirror } from './fresh-mirror.js';
+import { checkWorktreePath } from './workspace.js';
 
 export interface SelectInput {
   /** The select workspace's id (`<job>.select`), whose worktree the command runs in. */
@@ -81,14 +75,8 @@ async function runSelect(deps: ActivityContext, input: SelectInput): Promise<Sel
 }
 
 async function publishWinner(deps: ActivityContext, input: PublishInput): Promise<void> {
-  const log = deps.jobLog(input.jobId);
-  checkRepoAllowed(input.repo, deps.policy);
-  const source = repoSource(deps, input.repo);
-  const call = jobCall(input.jobId);
-  const mirror = deps.paths.mirror(input.repo);
-  mkdirSync(deps.paths.mirrors(), { recursive: true });
   // The fetch brings the winner's commit (on its own branch in the origin) into the mirror.
-  await fetchShared(deps, source, mirror, call, log);
+  const { log, source, call, mirror } = await freshMirror(deps, input.jobId, input.repo);
   const current = await deps.git.originBranch(mirror, input.branch, call);
   if (current === input.commit) {
     log({ source: 'git', text: `${input.branch} is already at the winner ${input.commit}` });

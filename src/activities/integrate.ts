@@ -1,16 +1,9 @@
-/**
- * The merge queue's work on a worker: the job's commit merged onto the latest target in the mirror (plumbing
- * only, nothing a job wrote is read), and the target pushed forward with a lease. The integration workflow
- * re-validates the merged commit in a worktree of its own, with the ordinary setup and validation activities.
- */
-import { mkdirSync } from 'node:fs';
-import { checkRepoAllowed } from '../config/policy.js';
 import { integratedMessage } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
 import { IntegrationEntry, type MergeOutput } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import { fetchShared } from './workspace-steps.js';
+import { freshMirror } from './fresh-mirror.js';
 import { jobCall, repoSource } from './workspace.js';
 
 export interface MergeInput {
@@ -52,13 +45,7 @@ export function createIntegrationActivities(deps: ActivityContext) {
 }
 
 async function mergeForIntegration(deps: ActivityContext, input: MergeInput): Promise<MergeOutput> {
-  const log = deps.jobLog(input.jobId);
-  checkRepoAllowed(input.repo, deps.policy);
-  const source = repoSource(deps, input.repo);
-  const call = jobCall(input.jobId);
-  const mirror = deps.paths.mirror(input.repo);
-  mkdirSync(deps.paths.mirrors(), { recursive: true });
-  await fetchShared(deps, source, mirror, call, log);
+  const { log, call, mirror } = await freshMirror(deps, input.jobId, input.repo);
   const here = { hostQueue: deps.hostQueue, workerId: deps.workerId };
   const target = await deps.git.originBranch(mirror, input.into, call);
   if (!target) throw new AppError('BaseRefNotFound', `the origin has no branch ${input.into} to integrate into`);
