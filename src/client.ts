@@ -16,6 +16,7 @@ import { repoSlug } from './shared/ids.js';
 import proto from '@temporalio/proto';
 import {
   AnswerPayload,
+  MessagePayload,
   type IntegrateSpec,
   type JobInput,
   type JobPhase,
@@ -34,7 +35,7 @@ export { newJobId, prepareJob } from './client/prepare-job.js';
 import { TERMINAL_PHASES } from './shared/phases.js';
 import { queryLiteral } from './shared/visibility-query.js';
 import { DroverAgent, DroverRepo, DroverStatus } from './shared/search-attributes.js';
-import { answerSignal, statusQuery } from './workflows/definitions.js';
+import { answerSignal, messageSignal, statusQuery } from './workflows/definitions.js';
 import type { agentJobV2 } from './workflows/agent-job.js';
 
 /** What new jobs start. */
@@ -202,6 +203,19 @@ export class DroverClient {
       throw new AppError('InvalidInput', `job ${jobId} has no pending question (phase ${report.status.phase})`);
     }
     await this.handle(jobId).signal(answerSignal, parsed.data);
+  }
+
+  /** A person's steering message for the running job: its agent gets it at its next opportunity. */
+  async message(jobId: string, text: string): Promise<void> {
+    const parsed = MessagePayload.safeParse({ text });
+    if (!parsed.success) throw new AppError('InvalidInput', `message: ${oneLine(parsed.error)}`);
+    const desc = await this.handle(jobId)
+      .describe()
+      .catch((err) => rethrowNotFound(err, jobId));
+    if (desc.status.name !== 'RUNNING')
+      throw new AppError('InvalidInput', `job ${jobId} has already ended (${desc.status.name.toLowerCase()})`);
+    if (desc.type === BEST_OF_WORKFLOW_TYPE) throw new AppError('InvalidInput', `job ${jobId} runs as attempts: message one (${jobId}.1)`);
+    await this.handle(jobId).signal(messageSignal, parsed.data);
   }
 
   async cancel(jobId: string): Promise<void> {

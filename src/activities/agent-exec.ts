@@ -10,6 +10,7 @@ import type { ActivityContext } from './deps.js';
 import { keepHeartbeating } from './heartbeat.js';
 import type { JobLog } from './job-log.js';
 import type { Placement } from './placement.js';
+import { type LiveRun, registerLiveRun } from './live-runs.js';
 
 const SUMMARY_LIMIT = 200;
 const SPAWN_ERRORS = new Set(['ENOENT', 'EACCES', 'ENOTDIR']);
@@ -34,6 +35,8 @@ export interface Progress {
   recent: string[];
   sawFinal: boolean;
   lingerTimer?: NodeJS.Timeout;
+  /** The run was stopped because it spent its allowance. */
+  overBudget?: string;
 }
 
 export interface AgentEnd {
@@ -54,6 +57,9 @@ export async function execAgent(
   const progress: Progress = { lines: 0, lastEvent: null, recent: [], sawFinal: false };
   const stopBeats = keepHeartbeating((): AgentHeartbeat => heartbeatOf(progress, run, plan));
   let onLine: (stream: 'stdout' | 'stderr', line: string) => void = () => undefined;
+  let unregister: () => void = () => {};
+  const wallMs = input.allowance?.wallMs;
+  const hardMs = durationMs(input.timeouts.agentHard);
   const result = await place.runtime
     .exec({
       argv: invocation.argv,
@@ -63,10 +69,11 @@ export async function execAgent(
       keepStdinOpen: invocation.keepStdinOpen,
       signal,
       idleTimeoutMs: durationMs(prepared.idle),
-      hardTimeoutMs: durationMs(input.timeouts.agentHard),
+      hardTimeoutMs: wallMs !== undefined ? Math.max(1_000, Math.min(hardMs, wallMs)) : hardMs,
       tag: prepared.tag,
       onStart: (io) => {
-        onLine = lineReader(deps, prepared, progress, io, log);
+        onLine = lineReader(deps, input, prepared, progress, io, log);
+        unregister = registerLiveRun(deps.liveRuns, input.jobId, liveRun(input, prepared, progress, io, log));
       },
       onLine: (stream, line) => onLine(stream, line),
     })
@@ -77,10 +84,47 @@ export async function execAgent(
       throw err;
     })
     .finally(() => {
+      unregister();
       stopBeats();
       clearTimeout(progress.lingerTimer);
     });
+  if (result.end === 'timeout' && wallMs !== undefined && wallMs < hardMs) progress.overBudget = 'the job ran out of wall time';
   return { result, progress };
+}
+
+/** How steering messages reach this run: written into its stdin, when its CLI takes them. */
+function liveRun(input: RunAgentInput, { run, plan }: PreparedRun, progress: Progress, io: ExecIO, log: JobLog): LiveRun {
+  const steer = (text: string): boolean => {
+    const lines = progress.sawFinal ? undefined : run.steer?.(text);
+    if (!lines) return false;
+    for (const line of lines) io.write(line);
+    return true;
+  };
+  // A run that answers a question in the CLI's own session sends no prompt: its new messages go in this way.
+  if (plan.nativeAnswer && input.messages && input.newMessages) {
+    for (const text of input.messages.slice(-input.newMessages)) {
+      if (steer(text)) log({ source: 'drover', type: 'message', text: `steering message written into the session: ${text}` });
+    }
+  }
+  return { steer };
+}
+
+/** Stops a run whose model calls so far have spent what it may spend. */
+function stopIfOverAllowance(input: RunAgentInput, run: AgentRun, progress: Progress, io: ExecIO, log: JobLog): void {
+  const allow = input.allowance;
+  const used = allow && !progress.overBudget ? run.liveUsage?.() : undefined;
+  if (!allow || !used) return;
+  const tokens = used.inputTokens + used.outputTokens;
+  const over =
+    allow.tokens !== undefined && tokens >= allow.tokens
+      ? `${tokens} tokens of the ${allow.tokens} left`
+      : allow.turns !== undefined && used.turns >= allow.turns
+        ? `${used.turns} turns of the ${allow.turns} left`
+        : undefined;
+  if (!over) return;
+  progress.overBudget = over;
+  log({ source: 'drover', text: `stopping the agent: it has spent its budget (${over})` });
+  io.finish();
 }
 
 function heartbeatOf(progress: Progress, run: AgentRun, plan: RunPlan): AgentHeartbeat {
@@ -95,6 +139,7 @@ function heartbeatOf(progress: Progress, run: AgentRun, plan: RunPlan): AgentHea
 
 function lineReader(
   deps: ActivityContext,
+  input: RunAgentInput,
   { run, settings }: PreparedRun,
   progress: Progress,
   io: ExecIO,
@@ -119,6 +164,8 @@ function lineReader(
       if (progress.recent.length > 5) progress.recent.shift();
     }
     for (const reply of reading.replies ?? []) io.write(reply);
+    for (const text of reading.delivered ?? []) log({ source: 'drover', type: 'message', text: `steering message delivered: ${text}` });
+    stopIfOverAllowance(input, run, progress, io, log);
     if (reading.final && !progress.sawFinal) {
       progress.sawFinal = true;
       // The CLI has said all it will say. Some never exit after that (a known hang of several CLIs):

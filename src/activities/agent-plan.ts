@@ -45,16 +45,25 @@ export function planRun(input: RunAgentInput, full: string, canResume: boolean, 
  */
 function followUp(input: RunAgentInput): string {
   const last = input.questions.at(-1);
-  if (last && input.answering === 'file') return `The answer to your question "${last.question}" is:\n\n${last.answer}\n`;
-  if (input.feedback && !input.answering) return `## Feedback on your previous attempt\n\n${input.feedback}\n`;
-  return 'Continue the task.\n';
+  const fresh = input.newMessages ? (input.messages ?? []).slice(-input.newMessages) : [];
+  const said = fresh.length > 0 ? `\n${messagesSection(fresh)}\n` : '';
+  if (input.note && !input.answering) return `## Your subtasks\n\n${input.note}\n${said}`;
+  if (last && input.answering === 'file') return `The answer to your question "${last.question}" is:\n\n${last.answer}\n${said}`;
+  if (input.feedback && !input.answering) return `## Feedback on your previous attempt\n\n${input.feedback}\n${said}`;
+  return fresh.length > 0 ? `${said.trimStart()}` : 'Continue the task.\n';
 }
 
-export function fullPrompt(prompt: string, questions: QA[], feedback?: string): string {
+/** A person's steering messages, as the agent reads them. */
+function messagesSection(messages: string[]): string {
+  return ['## Messages from the person who runs this job', ...messages.map((m) => `- ${m.replaceAll('\n', '\n  ')}`)].join('\n\n');
+}
+
+export function fullPrompt(prompt: string, questions: QA[], feedback?: string, messages: string[] = []): string {
   const parts = [prompt.trim()];
   if (questions.length > 0) {
     parts.push('## Your questions and the answers', ...questions.map((qa) => `Q: ${qa.question}\nA: ${qa.answer}`));
   }
+  if (messages.length > 0) parts.push(messagesSection(messages));
   if (feedback) parts.push('## Feedback on your previous attempt', feedback);
   return `${parts.join('\n\n')}\n`;
 }

@@ -13,7 +13,9 @@ import { requireJobRepo } from './workspace.js';
 import { placementFor } from './placement.js';
 import { clearOutput, readOutput, takeQuestion, writeRunFiles } from './run-files.js';
 import { fullPrompt, planRun } from './agent-plan.js';
+import { tighter } from './daily-spend.js';
 import { type AgentEnd, execAgent, type PreparedRun } from './agent-exec.js';
+import { answerOf, prepareSubtaskFiles, takeSubtasks, withNote } from './subtasks-file.js';
 
 export { fullPrompt, planRun } from './agent-plan.js';
 
@@ -53,16 +55,37 @@ async function runAgent(deps: ActivityContext, agents: AgentSlots, input: RunAge
 }
 
 /** One run of the agent's CLI: prepared, started clean, run to its end, and judged. */
-async function runOnce(deps: ActivityContext, input: RunAgentInput, log: JobLog): Promise<RunAgentOutput> {
+async function runOnce(deps: ActivityContext, given: RunAgentInput, log: JobLog): Promise<RunAgentOutput> {
   const ctx = Context.current();
+  // The worker's daily ceiling: none left stops the job here; some left bounds this run as the job's budget does.
+  const input = deps.dailySpend ? { ...given, allowance: tighter(given.allowance, deps.dailySpend.allowance()) } : given;
   const prepared = await prepareRun(deps, input, ctx.info);
   await clearEarlierAttempt(prepared, ctx.info.attempt, log);
   logStart(input, prepared, ctx.info.attempt, log);
   const ended = await execAgent(deps, input, prepared, ctx.cancellationSignal, log);
   const { result } = ended;
+  const spentHere =
+    prepared.run.usageScope === 'session' ? prepared.run.liveUsage?.() : (prepared.run.usage() ?? prepared.run.liveUsage?.());
+  if (spentHere) deps.dailySpend?.add(spentHere);
   log({ source: 'drover', text: `agent ended: ${result.end}, exit ${result.exitCode ?? result.signal}, ${result.durationMs} ms` });
+  if (ended.progress.overBudget && !ctx.cancellationSignal.aborted) return overBudget(prepared, ended);
   throwIfStopped(input, prepared, result, ctx.cancellationSignal);
   return outcomeOf(deps, input, prepared, ended, log);
+}
+
+/** A run stopped for its budget: what it spent so far, for the workflow to end the job on. */
+function overBudget({ run, plan }: PreparedRun, { result, progress }: AgentEnd): RunAgentOutput {
+  const final = run.usage();
+  const usage = final ?? run.liveUsage?.();
+  return {
+    outcome: 'done',
+    overBudget: true,
+    exitCode: result.exitCode ?? 0,
+    lastEvent: progress.lastEvent,
+    durationMs: result.durationMs,
+    sessionId: run.sessionId() ?? plan.resume ?? null,
+    ...(usage ? { usage, usageScope: final ? (run.usageScope ?? 'run') : 'run' } : {}),
+  };
 }
 
 /** Writes the run files and has the backend make the CLI's invocation, as the plan for this attempt says. */
@@ -72,8 +95,8 @@ async function prepareRun(
   info: Pick<Info, 'attempt' | 'heartbeatDetails'>,
 ): Promise<PreparedRun> {
   const place = await placementFor(deps, input.jobId, input.worktree, input.runtime);
-  const prompt = fullPrompt(input.prompt, input.questions, input.feedback);
-  const droverEnv = await writeRunFiles(place.runDir, input, prompt);
+  const prompt = withNote(fullPrompt(input.prompt, input.questions, input.feedback, input.messages), input.note);
+  const droverEnv = { ...(await writeRunFiles(place.runDir, input, prompt)), ...(await prepareSubtaskFiles(place.runDir, input.worktree)) };
   const backend = backendFor(input.agent);
   const settings = (place.runtime.kind === 'docker' ? deps.containerAgents : deps.agents)[input.agent.kind];
   const plan = planRun(input, prompt, backend.capabilities.resume, info.attempt, info.heartbeatDetails);
@@ -105,6 +128,9 @@ function logStart(input: RunAgentInput, { run, plan }: PreparedRun, attempt: num
     text: `agent ${input.agent.kind} starting (revision ${input.revision}, attempt ${attempt}${plan.resume ? `, resuming session ${plan.resume}` : ''}${plan.note ? `, ${plan.note}` : ''})`,
     argv: run.invocation.argv,
   });
+  // A run answering in the CLI's own session takes its new messages live (agent-exec.ts), not in a prompt.
+  const fresh = input.newMessages && !plan.nativeAnswer ? (input.messages ?? []).slice(-input.newMessages) : [];
+  for (const text of fresh) log({ source: 'drover', type: 'message', text: `steering message delivered in the prompt: ${text}` });
 }
 
 /** A run that was stopped is an error, whatever the CLI printed before. */
@@ -161,11 +187,19 @@ async function outcomeOf(
   }
   if (!verdict) throwIfExitFailed(input, result);
 
+  if (input.answerer) {
+    const answer = await answerOf(place.runDir, progress.lastEvent);
+    return { outcome: 'done', ...(answer ? { answer } : {}), exitCode: result.exitCode ?? 0, ...common };
+  }
   const question = await takeQuestion(place.runDir, input.worktree);
   if (question) log({ source: 'drover', type: 'question', text: question });
+  // A question comes first: the request, if any, is cleared before the next run and must be made again.
+  const subtasks = question ? undefined : await takeSubtasks(place.runDir, input.worktree);
+  if (subtasks) log({ source: 'drover', type: 'subtasks', text: `asked for ${subtasks.length} subtask(s)` });
   return {
-    outcome: question ? 'question' : 'done',
+    outcome: question ? 'question' : subtasks ? 'subtasks' : 'done',
     ...(question ? { question } : {}),
+    ...(subtasks ? { subtasks } : {}),
     exitCode: result.exitCode ?? 0,
     ...common,
   };

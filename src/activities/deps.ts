@@ -6,9 +6,12 @@ import type { Runtime } from '../runtimes/runtime.js';
 import type { DockerPool } from '../runtimes/docker/pool.js';
 import type { JobDefaults } from '../shared/schemas.js';
 import type { DepCache } from './dep-cache.js';
+import type { DailySpend } from './daily-spend.js';
 import type { IntegrationQueue } from './integrate.js';
 import type { Spares } from './spares.js';
 import type { JobLog } from './job-log.js';
+import type { LiveRuns } from './live-runs.js';
+import type { NotifyDeps } from './notify-targets.js';
 import type { Redact } from './redact.js';
 import type { SharedFetch } from './shared-fetch.js';
 
@@ -47,6 +50,10 @@ export interface ActivityDeps {
   removeTree: (...paths: string[]) => Promise<void>;
   /** Signal-with-start of integration workflows, for the job's workflow (a local activity). */
   integrations?: IntegrationQueue;
+  /** Where job events go, secrets resolved (src/activities/notify-targets.ts); absent: nowhere. */
+  notify?: NotifyDeps;
+  /** This worker's spend today against its daily ceiling; absent: no ceiling. */
+  dailySpend?: DailySpend;
 }
 
 /** What the activity factories share: deps plus per-worker helpers. */
@@ -56,4 +63,6 @@ export interface ActivityContext extends ActivityDeps {
   jobLog: (jobId: string) => JobLog;
   /** One fetch at a time into a mirror, shared by the jobs waiting for it; a waiter gives up when its signal aborts. */
   fetchMirror: SharedFetch;
+  /** The agents running on this worker, for steering messages. */
+  liveRuns: LiveRuns;
 }

@@ -65,8 +65,9 @@ async function makeWorkspace(
   log({ source: 'drover', text: `preparing worktree on ${deps.workerId}` });
   const mirror = deps.paths.mirror(input.repo);
   mkdirSync(deps.paths.mirrors(), { recursive: true });
-  await fetchShared(deps, source, mirror, call, log);
-  const baseCommit = await deps.git.resolveBase(mirror, input.base, call);
+  const held = input.inMirror && !input.merge ? await heldCommit(deps, mirror, input.base, call) : undefined;
+  if (!held) await fetchShared(deps, source, mirror, call, log);
+  const baseCommit = held ?? (await deps.git.resolveBase(mirror, input.base, call));
   const merge = input.merge ? await mergeTarget(deps, { mirror, head: baseCommit, into: input.merge.into }, call, log) : undefined;
   const head = merge?.commit ?? baseCommit;
   const defaults =
@@ -96,6 +97,15 @@ async function makeWorkspace(
     ...(defaults ? { defaults } : {}),
     ...(merge ? { merged: merge.target, conflicts: merge.conflicts } : {}),
   };
+}
+
+/** The commit `sha` if the mirror already has it, or undefined (no mirror yet, or not there). */
+async function heldCommit(deps: ActivityContext, mirror: string, sha: string, call: GitCall): Promise<string | undefined> {
+  if (!/^[0-9a-f]{40}$/i.test(sha) || !existsSync(mirror)) return undefined;
+  return deps.git.resolveBase(mirror, sha, call).catch((err: unknown) => {
+    if (err instanceof AppError && err.type === 'BaseRefNotFound') return undefined;
+    throw err;
+  });
 }
 
 async function cleanupWorkspace(deps: ActivityContext, input: CleanupInput): Promise<void> {

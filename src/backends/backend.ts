@@ -39,6 +39,8 @@ export interface LineReading {
   replies?: string[];
   /** The CLI has given its final result; it should exit now and is stopped if it lingers. */
   final?: boolean;
+  /** Steering messages the CLI has now taken into its session. */
+  delivered?: string[];
 }
 
 export type AgentVerdict =
@@ -66,6 +68,13 @@ export interface AgentRun {
    * judgement to the exit code (and the .drover/question.json protocol).
    */
   verdict(end: { exitCode: number | null; finished: boolean }): AgentVerdict | undefined;
+  /**
+   * A person's message for the CLI while it runs: the lines to write to its stdin, or undefined when it
+   * takes none now (it has given its final result). Absent: the CLI reads no input while it runs.
+   */
+  steer?(text: string): string[] | undefined;
+  /** What the run has spent so far, from the model calls in its output; for stopping a run over budget. */
+  liveUsage?(): AgentUsage | undefined;
 }
 
 export interface AgentCapabilities {

@@ -10,6 +10,7 @@ import {
   type AgentRun,
   type LineReading,
 } from './backend.js';
+import { ClaudeLiveSession, userLine } from './claude-code-live.js';
 
 const ASK_TOOL = 'AskUserQuestion';
 const ASK_HOOK = 'drover-ask';
@@ -39,6 +40,7 @@ class ClaudeRun implements AgentRun {
   private result: Record<string, any> | undefined;
   private question: string | undefined;
   private answerGiven = false;
+  private readonly live = new ClaudeLiveSession();
 
   constructor(private readonly req: AgentRequest<ClaudeCodeAgent>) {
     const { settings, agent } = req;
@@ -49,6 +51,8 @@ class ClaudeRun implements AgentRun {
       '--output-format=stream-json',
       '--verbose',
       '--input-format=stream-json',
+      // The CLI echoes each user message it takes: how Drover knows a steering message reached the session.
+      '--replay-user-messages',
       '--permission-prompt-tool=stdio',
       `--permission-mode=${settings.permissionMode}`,
       ...(model ? [`--model=${model}`] : []),
@@ -57,23 +61,31 @@ class ClaudeRun implements AgentRun {
       ...(req.resume ? [`--resume=${req.resume}`] : []),
       ...settings.extraArgs,
     ];
-    const lines: object[] = [
+    const lines: (object | string)[] = [
       control('init', { subtype: 'initialize', hooks: { PreToolUse: [{ matcher: `^${ASK_TOOL}$`, hookCallbackIds: [ASK_HOOK] }] } }),
     ];
     // Resuming to answer a deferred question needs no new message: the CLI re-runs the pending tool call.
     if (!req.nativeAnswer) {
-      lines.push({ type: 'user', message: { role: 'user', content: req.prompt }, parent_tool_use_id: null, session_id: '' });
+      lines.push(req.prompt);
     }
     this.invocation = {
       argv,
       env: { ...settings.env, ...req.droverEnv },
-      stdin: lines.map((l) => `${JSON.stringify(l)}\n`).join(''),
+      stdin: lines.map((l) => (typeof l === 'string' ? userLine(l) : `${JSON.stringify(l)}\n`)).join(''),
       keepStdinOpen: true,
     };
   }
 
   sessionId() {
     return this.session;
+  }
+
+  steer(text: string) {
+    return this.live.steer(text);
+  }
+
+  liveUsage() {
+    return this.live.usage();
   }
 
   /**
@@ -103,14 +115,19 @@ class ClaudeRun implements AgentRun {
           events: msg.subtype === 'init' ? [{ type: 'session', text: `session ${msg.session_id} (${msg.model ?? 'default model'})` }] : [],
         };
       case 'assistant':
+        this.live.counted(msg);
         return { events: assistantEvents(msg) };
-      case 'user':
-        return { events: toolErrors(msg) };
+      case 'user': {
+        const taken = this.live.replayed(msg);
+        return taken
+          ? { events: [{ type: 'message', text: clip(`took the message: ${taken}`) }], delivered: [taken] }
+          : { events: toolErrors(msg) };
+      }
       case 'control_request':
         return this.control(msg);
       case 'result':
         this.result = msg;
-        return { events: this.resultEvents(msg), final: true };
+        return { events: this.resultEvents(msg), final: this.live.resultIsFinal() };
       default:
         return { events: [] };
     }

@@ -32,6 +32,8 @@ export interface SubmitFlags {
   merge?: boolean;
   attempts?: string;
   agents?: string;
+  budgetUsd?: string;
+  budgetTokens?: string;
 }
 
 /** Builds a job spec from a job file and flags (flags win). The schema validates it afterwards. */
@@ -49,6 +51,7 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
     delete spec.promptFile;
   }
   bestOfFlags(f, spec);
+  budgetFlags(f, spec);
   if (f.agent !== undefined || f.agentCommand !== undefined || f.env?.length || f.model !== undefined || f.maxTurns !== undefined) {
     const kind = f.agent ?? (spec.agent as { kind?: string } | undefined)?.kind ?? 'command';
     if (!(AGENT_KINDS as readonly string[]).includes(kind)) {
@@ -88,6 +91,15 @@ export function jobSpecFromFlags(f: SubmitFlags): JobSpecInput {
   if (spec.agent === undefined)
     throw new AppError('InvalidInput', 'invalid job: agent: required (use --agent command --agent-command "...")');
   return spec as unknown as JobSpecInput;
+}
+
+/** --budget-usd and --budget-tokens over the job file's budget. */
+function budgetFlags(f: SubmitFlags, spec: Record<string, unknown>): void {
+  if (f.budgetUsd === undefined && f.budgetTokens === undefined) return;
+  const budget: Record<string, unknown> = { ...((spec.budget as object) ?? {}) };
+  if (f.budgetUsd !== undefined) budget.usd = Number(f.budgetUsd);
+  if (f.budgetTokens !== undefined) budget.tokens = Number(f.budgetTokens);
+  spec.budget = budget;
 }
 
 /**

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { AppError, exitCodeFor, EXIT } from '../shared/errors.js';
 import { registerAnswer } from './commands/answer.js';
+import { registerSay } from './commands/say.js';
 import { registerCache } from './commands/cache.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDemo } from './commands/demo.js';
@@ -42,6 +43,7 @@ for (const register of [
   registerSubmit,
   registerStatus,
   registerAnswer,
+  registerSay,
   registerCancel,
   registerList,
   registerLogs,

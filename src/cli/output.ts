@@ -1,5 +1,6 @@
 import type { JobReport } from '../client.js';
-import type { JobIntegration, JobResult } from '../shared/schemas.js';
+import type { JobIntegration, JobResult, SteeringMessage } from '../shared/schemas.js';
+import { spendText } from '../shared/spend.js';
 
 export const printJson = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 export const say = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -25,6 +26,7 @@ export function renderReport(r: JobReport): string {
     ['waiting for', s?.waitingFor ?? undefined],
     ['session', s?.agentSession ?? undefined],
     ['integration', s?.integration ? integrationLine(s.integration) : undefined],
+    ['spent', s?.spend ? spendText(s.spend, s.budget) : undefined],
     [
       'activity',
       r.activity ? `${r.activity.type} (attempt ${r.activity.attempt})${r.activity.progress ? `: ${r.activity.progress}` : ''}` : undefined,
@@ -34,7 +36,9 @@ export function renderReport(r: JobReport): string {
     ['failure', r.failure ? `${r.failure.type}: ${r.failure.message}` : undefined],
     ['ui', r.uiUrl],
   ]);
-  return r.result ? `${lines}\n${renderResult(r.result)}` : lines;
+  const messages = r.result ? [] : messageLines(s?.messages);
+  const head = messages.length ? `${lines}\n${messages.join('\n')}` : lines;
+  return r.result ? `${head}\n${renderResult(r.result)}` : head;
 }
 
 export function renderResult(res: JobResult): string {
@@ -62,14 +66,25 @@ export function renderResult(res: JobResult): string {
       ],
       ['failure', res.failure ? `${res.failure.type}: ${res.failure.message}` : undefined],
       ['integration', res.integration ? integrationLine(res.integration) : undefined],
+      ['spent', res.spend ? spendText(res.spend, res.budget) : undefined],
     ]),
     ...(res.setup?.length
       ? ['setup', ...res.setup.map((c) => `  ${c.name} ${c.passed ? 'passed' : 'FAILED'} (${(c.durationMs / 1000).toFixed(1)}s)`)]
       : []),
     ...(files.length ? ['files', ...files] : []),
     ...(rounds.length ? ['validation', ...rounds] : []),
+    ...messageLines(res.messages),
     ...(res.questions.length ? ['questions', ...res.questions.map((q) => `  Q: ${q.question}\n  A: ${q.answer}`)] : []),
   ].join('\n');
+}
+
+function messageLines(messages: SteeringMessage[] | undefined): string[] {
+  if (!messages?.length) return [];
+  const how = { live: 'delivered live', prompt: 'delivered in a prompt' } as const;
+  return [
+    'messages',
+    ...messages.map((m) => `  ${m.at.slice(11, 19)} ${m.delivered ? how[m.delivered] : 'not yet delivered'}: ${m.text.split('\n')[0]}`),
+  ];
 }
 
 /** "integrated into main as 1a2b3c4d5e6f (sent back once)" and the like. */

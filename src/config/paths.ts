@@ -24,6 +24,8 @@ export const dataPaths = (dataDir: string) => ({
   spares: () => join(dataDir, 'spares'),
   temporalDb: () => join(dataDir, 'temporal', 'dev.db'),
   workerIdFile: () => join(dataDir, 'worker-id'),
+  /** What this worker's agents spent today, against worker.dailyBudget. */
+  dailySpend: () => join(dataDir, 'spend', 'daily.json'),
   /** Written by `drover dev`: its address and UI URL, so other commands link to the right UI. */
   devEndpoint: () => join(dataDir, 'temporal', 'endpoint.json'),
 });

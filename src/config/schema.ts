@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration, EnvName, JobDefaults } from '../shared/schemas.js';
+import { Duration, EnvName, JobDefaults, NotifyEvents, WebhookUrl } from '../shared/schemas.js';
 
 /** What every CLI backend shares; set per worker, never by a job. */
 const backendBase = (command: string) => ({
@@ -100,6 +100,50 @@ export const GitConfig = z
   .strict();
 export type GitConfig = z.infer<typeof GitConfig>;
 
+/** A secret given inline or by the name of a variable of the worker's environment (kept from its agents). */
+const secretFields = {
+  secret: z.string().min(8).optional().describe('the HMAC-SHA256 key, inline'),
+  secretEnv: EnvName.optional().describe("the worker's environment variable that holds the key"),
+};
+const oneSecret = (s: { secret?: string | undefined; secretEnv?: string | undefined }) => !(s.secret && s.secretEnv);
+
+/** Where job events go; the worker's config holds every secret, so none is ever in a job's history. */
+export const NotifyConfig = z
+  .object({
+    webhooks: z
+      .array(
+        z
+          .object({ url: WebhookUrl.describe('where the JSON POST goes'), events: NotifyEvents, ...secretFields })
+          .strict()
+          .refine(oneSecret, 'give secret or secretEnv, not both'),
+      )
+      .max(20)
+      .default([])
+      .describe('webhooks for every job this worker starts; signed when they have a secret'),
+    commands: z
+      .array(
+        z
+          .object({
+            argv: z.array(z.string().min(1)).min(1).max(100).describe('the command and its arguments; the payload on stdin'),
+            events: NotifyEvents,
+            timeout: Duration.default('30s').describe('its process tree is killed after this long'),
+          })
+          .strict(),
+      )
+      .max(20)
+      .default([])
+      .describe('local commands run with the payload on stdin (desktop notifications, chat tools)'),
+    jobSecret: secretFields.secret.describe('the key that signs webhooks a job names (unsigned when neither is set)'),
+    jobSecretEnv: secretFields.secretEnv,
+    jobWebhookAllow: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('globs of the URLs webhooks a job names may reach (default: any), e.g. https://hooks.example.com/**'),
+  })
+  .strict()
+  .refine((n) => !(n.jobSecret && n.jobSecretEnv), 'give jobSecret or jobSecretEnv, not both');
+export type NotifyConfig = z.infer<typeof NotifyConfig>;
+
 /** How to reach Temporal, with the Temporal CLI's names (TEMPORAL_ADDRESS, TEMPORAL_TLS_CA, ...). */
 export const TemporalConfig = z
   .object({
@@ -167,6 +211,14 @@ export const DroverConfig = z
           .max(4)
           .default(1)
           .describe('checkouts kept ready for each repository whose checkout takes over 100 ms (the 4 used last); 0: none'),
+        dailyBudget: z
+          .object({
+            tokens: z.number().int().positive().optional().describe('input plus output tokens'),
+            usd: z.number().positive().optional(),
+          })
+          .strict()
+          .optional()
+          .describe("what all agent runs on this worker may spend in a day (UTC); a job's run past it ends BudgetExceeded"),
       })
       .strict()
       .default({ maxConcurrentAgents: 4, shutdownGrace: '10s', drainTimeout: '10m', envFiles: [], runtime: 'host', spareCheckouts: 1 }),
@@ -201,6 +253,7 @@ export const DroverConfig = z
       })
       .strict()
       .default({ maxSize: '10g' }),
+    notify: NotifyConfig.default({ webhooks: [], commands: [] }).describe('webhooks and commands that get job events'),
     dev: z
       .object({
         port: z.number().int().min(1).max(65535).default(7233),

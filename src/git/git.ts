@@ -20,6 +20,7 @@ import { commitMessage, commitTree, isAncestor, landedCommit, mergeTrees } from 
 import { excludeFromCommit } from './git-dir.js';
 import { isGitRepo, legacyJobBranches, originBranch, resolveBase, syncMirror } from './mirror.js';
 import { runPlumbing } from './plumbing.js';
+import { mergeIntoWorktree, snapshotWorktree } from './snapshot.js';
 import { deleteRef } from './refs.js';
 import { SpawnerError } from './spawner.js';
 import { markSetupTree, stagedDiff } from './stage.js';
@@ -64,6 +65,8 @@ export function createGit(opts: GitOptions) {
     legacyJobBranches: withGit(legacyJobBranches),
     deleteRef: withGit(deleteRef),
     isGitRepo: withGit(isGitRepo),
+    snapshotWorktree: withGit(snapshotWorktree),
+    mergeIntoWorktree: withGit(mergeIntoWorktree),
   };
 }
 

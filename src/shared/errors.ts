@@ -10,6 +10,7 @@ export const EXIT = {
   cancelled: 4,
   unavailable: 5,
   humanTimeout: 6,
+  budgetExceeded: 7,
 } as const;
 
 export const ERROR_POLICY = {
@@ -46,6 +47,8 @@ export const ERROR_POLICY = {
   SetupFailed: { retryable: false, exitCode: EXIT.failed },
   CriticFailed: { retryable: false, exitCode: EXIT.failed },
   HumanTimeout: { retryable: false, exitCode: EXIT.humanTimeout },
+  /** The job spent its budget (or its worker's daily ceiling): another run would spend more. */
+  BudgetExceeded: { retryable: false, exitCode: EXIT.budgetExceeded },
   WorkerUnavailable: { retryable: false, exitCode: EXIT.failed },
   /** The job's commit could not land on its target (no such branch, a repository the workers refuse). */
   IntegrationFailed: { retryable: false, exitCode: EXIT.failed },
@@ -57,6 +60,10 @@ export const ERROR_POLICY = {
   /** The agent hit its container's memory (or pid) limit: the same run would hit it again. */
   AgentResourceLimit: { retryable: false, exitCode: EXIT.failed },
   TemporalCliUnavailable: { retryable: false, exitCode: EXIT.unavailable },
+  /** A notification receiver answered 4xx (not 408/429): the same request would be refused again. */
+  NotificationRejected: { retryable: false, exitCode: EXIT.failed },
+  /** A notification receiver is down or answered 5xx, or a notify command failed: delivered again later. */
+  NotificationFailed: { retryable: true, exitCode: EXIT.failed },
   Unexpected: { retryable: true, exitCode: EXIT.failed },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 

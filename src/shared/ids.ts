@@ -23,6 +23,9 @@ export const backendQueueFor = (taskQueue: string, kind: string): string => `${t
 /** Jobs that ask for runtime docker land on workers with a Docker engine and the agent image (it has every CLI). */
 export const dockerQueueFor = (taskQueue: string): string => `${taskQueue}:docker`;
 
+/** Every worker polls it for job notifications, also while it drains: a delivery never waits behind a checkout. */
+export const notifyQueueFor = (taskQueue: string): string => `${taskQueue}:notify`;
+
 /**
  * The subset of git's ref rules (git-check-ref-format) that matters for a base ref given by a user, plus a
  * ban on a leading "-" so a ref can never be read as an option by git.

@@ -5,6 +5,8 @@ export const JOB_PHASES = [
   'setting_up',
   'running_agent',
   'waiting_for_human',
+  // Its subtasks run, each a child job; the parent's worktree waits for their commits.
+  'running_subtasks',
   'validating',
   'reviewing',
   'committing',

@@ -10,3 +10,6 @@ export * from './schemas/results.js';
 export * from './schemas/activity-io.js';
 export * from './schemas/log-page.js';
 export * from './schemas/integration.js';
+export * from './schemas/notify.js';
+export * from './schemas/steering.js';
+export * from './schemas/subtasks.js';

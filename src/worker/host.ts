@@ -2,6 +2,7 @@
  * What a worker learns and makes on its own host before it connects: its id and queue, the environment its
  * agents get, the backends and Docker it can offer, its git, and what earlier runs left behind.
  */
+import { notifySecretNames } from '../activities/notify-targets.js';
 import { readEnvFiles } from '../config/env-file.js';
 import { type DataPaths, dataPaths } from '../config/paths.js';
 import type { DroverConfig } from '../config/schema.js';
@@ -51,7 +52,8 @@ async function withPythonAgents(config: DroverConfig, env: NodeJS.ProcessEnv): P
  */
 export function baseEnvFrom(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
   const all = { ...definedOnly(env), ...readEnvFiles(config.worker.envFiles) };
-  return Object.fromEntries(Object.entries(all).filter(([name]) => !WORKER_ONLY.test(name)));
+  const notify = notifySecretNames(config.notify);
+  return Object.fromEntries(Object.entries(all).filter(([name]) => !WORKER_ONLY.test(name) && !notify.includes(name)));
 }
 const WORKER_ONLY = /^TEMPORAL_/;
 const definedOnly = (env: NodeJS.ProcessEnv) =>
@@ -60,7 +62,9 @@ const definedOnly = (env: NodeJS.ProcessEnv) =>
 /** What agents never get but the redactor must still know (a key given in the config file, not the env). */
 export function withheldSecrets(env: NodeJS.ProcessEnv, config: DroverConfig): Record<string, string> {
   const all = { ...definedOnly(env), ...readEnvFiles(config.worker.envFiles) };
-  const withheld = Object.fromEntries(Object.entries(all).filter(([name]) => WORKER_ONLY.test(name)));
+  // The notify secrets' variables too: an agent holding one could forge the worker's notifications.
+  const notify = notifySecretNames(config.notify);
+  const withheld = Object.fromEntries(Object.entries(all).filter(([name]) => WORKER_ONLY.test(name) || notify.includes(name)));
   return config.temporal.apiKey ? { ...withheld, TEMPORAL_API_KEY: config.temporal.apiKey } : withheld;
 }
 

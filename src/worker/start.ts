@@ -6,6 +6,8 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createDepCache, parseSize } from '../activities/dep-cache.js';
 import { createActivities } from '../activities/index.js';
+import { createDailySpend } from '../activities/daily-spend.js';
+import { resolveNotify } from '../activities/notify-targets.js';
 import type { IntegrationQueue } from '../activities/integrate.js';
 import { enqueueIntegration } from '../temporal/integration-queue.js';
 import { createSpares } from '../activities/spares.js';
@@ -179,6 +181,8 @@ function activitiesFor(host: WorkerHost, given: DroverConfig, spares: Spares, in
     spares,
     removeTree: (...paths) => spawner.removeTree(...paths),
     integrations,
+    notify: resolveNotify(config, { ...host.baseEnv, ...host.withheld }),
+    ...(config.worker.dailyBudget ? { dailySpend: createDailySpend(host.paths.dailySpend(), config.worker.dailyBudget) } : {}),
   });
 }
 

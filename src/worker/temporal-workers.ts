@@ -9,7 +9,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { createActivities } from '../activities/index.js';
 import type { DroverConfig } from '../config/schema.js';
 import { DURATION_PATTERN, durationMs } from '../shared/duration.js';
-import { backendQueueFor, dockerQueueFor } from '../shared/ids.js';
+import { backendQueueFor, dockerQueueFor, notifyQueueFor } from '../shared/ids.js';
 import { workerIdentity } from '../shared/worker-identity.js';
 import type { HandBack } from './hand-back.js';
 import type { WorkerHost } from './host.js';
@@ -83,6 +83,13 @@ export async function createTemporalWorkers(
     maxConcurrentActivityTaskExecutions: 1000,
     interceptors: { activity: [handBack.interceptor] },
   });
+  const notify = await Worker.create({
+    ...common,
+    taskQueue: notifyQueueFor(config.taskQueue),
+    identity: workerIdentity(workerId, 'notify'),
+    activities: { deliverNotification: activities.deliverNotification },
+    maxConcurrentActivityTaskExecutions: 20,
+  });
   const landing = await Promise.all([
     // Histories from before backend queues place the job on the job queue itself.
     landingWorker(common, config.taskQueue, workerIdentity(workerId, 'landing'), activities),
@@ -92,7 +99,7 @@ export async function createTemporalWorkers(
       .map((b) => landingWorker(common, backendQueueFor(config.taskQueue, b.kind), workerIdentity(workerId, b.kind), activities)),
     ...(host.docker.pool ? [landingWorker(common, dockerQueueFor(config.taskQueue), workerIdentity(workerId, 'docker'), activities)] : []),
   ]);
-  return { landing, staying: [workflows, onHost] };
+  return { landing, staying: [workflows, onHost, notify] };
 }
 
 const runtimeTrait = (host: WorkerHost) => (host.docker.pool ? `docker:${host.config.docker.poolSize}` : 'host');

@@ -22,6 +22,8 @@ import { jobFinished, jobStarted } from './job-metrics.js';
 import { BACKEND_QUEUES } from './patches.js';
 import { cleanup, runOnHost } from './on-host.js';
 import { hostLost } from './host-lost.js';
+import { notifyOutcome } from './notify.js';
+import { listenForMessages } from './steering.js';
 
 /**
  * One coding-agent job: worktree, agent (asking a person when it needs one), validation and critic rounds,
@@ -49,6 +51,7 @@ async function runJob(rawInput: unknown, style: JobStyle): Promise<JobResult> {
 
   setHandler(statusQuery, () => state.view());
   listenForAnswers(job, state);
+  listenForMessages(state);
   const attributes = [
     { key: DroverRepo, value: repoSlug(job.repo) },
     { key: DroverAgent, value: job.agent.kind },
@@ -64,9 +67,11 @@ async function runJob(rawInput: unknown, style: JobStyle): Promise<JobResult> {
       result = await integrateFinished(job, state, result, (start) => attempts(job, state, start));
     }
     jobFinished(job.agent.kind, result.status);
+    if (job.notify) await notifyOutcome(job, state, { result });
     return result;
   } catch (err) {
     jobFinished(job.agent.kind, isCancellation(err) ? 'cancelled' : 'failed');
+    if (job.notify) await notifyOutcome(job, state, { error: err });
     throw err;
   }
 }
@@ -174,6 +179,12 @@ async function runAttempt(job: JobInput, state: JobState, start?: StartPoint): P
       : `a worker with the ${job.agent.kind} backend (task queue ${queue})`;
     state.waitingQueue = queue;
   }
+  // A subtask starts from its parent's snapshot, which only the parent's worker has: it runs there too.
+  if (job.subtaskOf) {
+    queue = job.subtaskOf.host;
+    state.waitingFor = `the worker of its parent job ${job.subtaskOf.parent} (task queue ${queue})`;
+    state.waitingQueue = queue;
+  }
   state.enter('preparing');
   const ws = await sharedActivities(job, queue).prepareWorkspace({
     jobId: job.id,
@@ -182,6 +193,8 @@ async function runAttempt(job: JobInput, state: JobState, start?: StartPoint): P
     ...(job.runtime ? { runtime: job.runtime } : {}),
     ...(job.include?.length ? { include: job.include } : {}),
     ...(start ? { merge: { into: start.into } } : {}),
+    // Its base is a commit an agent wrote: its .drover.yml is not read; the job carries its parent's steps.
+    ...(job.subtaskOf ? { noDefaults: true, inMirror: true } : {}),
   });
   state.waitingFor = null;
   state.waitingQueue = null;

@@ -10,11 +10,15 @@ import type {
   JobStatusView,
   QA,
   RuntimeSpec,
+  SteeringMessage,
+  SubtaskEntry,
   ValidationCheck,
   ValidationRound,
 } from '../shared/schemas.js';
 import { branchFor } from '../shared/ids.js';
 import { agentUsed, phaseChanged } from './job-metrics.js';
+import { spendOf } from './budget.js';
+import { spendText } from '../shared/spend.js';
 
 /** How a workflow type runs the job code (agent-job.ts): which changes apply, and what it records. */
 export interface JobStyle {
@@ -55,6 +59,11 @@ export class JobState {
   /** Hand-offs to the merge queue so far: each outcome names its ticket, so a stale one is never taken for the next. */
   tickets = 0;
   readonly questions: QA[] = [];
+  /** A person's steering messages (signal `message`), in order of arrival. */
+  readonly messages: SteeringMessage[] = [];
+  /** The subtasks its agent started (subtasks.ts), and how many times it asked for some. */
+  readonly subtasks: SubtaskEntry[] = [];
+  subtaskRequests = 0;
   readonly rounds: ValidationRound[] = [];
   readonly durationsMs: Record<string, number> = {};
   private phaseStartedAt = Date.now();
@@ -75,6 +84,11 @@ export class JobState {
     setCurrentDetails(this.details());
   }
 
+  /** Shows a change other than a phase's in the UI's current details. */
+  announce(): void {
+    setCurrentDetails(this.details());
+  }
+
   view(): JobStatusView {
     return {
       jobId: workflowInfo().workflowId,
@@ -91,6 +105,22 @@ export class JobState {
       waitingQueue: this.waitingQueue,
       agentSession: this.session,
       ...(this.integration ? { integration: this.integration } : {}),
+      ...this.steering(),
+      ...this.tree(),
+    };
+  }
+
+  /** The subtasks, for the status and the result: only when the job has some. */
+  tree(): Pick<JobStatusView, 'subtasks'> {
+    return this.subtasks.length ? { subtasks: this.subtasks.map((s) => ({ ...s })) } : {};
+  }
+
+  /** Messages, budget and spend, for the status and the result: only what the job has. */
+  steering(): Pick<JobStatusView, 'messages' | 'budget' | 'spend'> {
+    return {
+      // Each text is in the history once, in its signal: the status and the result show its start.
+      ...(this.messages.length ? { messages: this.messages.map((m) => ({ ...m, text: clipText(m.text, 300) })) } : {}),
+      ...(this.job.budget ? { budget: this.job.budget, spend: spendOf(this) } : {}),
     };
   }
 
@@ -103,6 +133,14 @@ export class JobState {
     this.sessionUsage = reported;
     const u = prev ? minus(reported, prev) : reported;
     agentUsed(this.job.agent.kind, u);
+    this.addSpent(u);
+  }
+
+  /**
+   * Adds what others spent for the job (its subtasks, a parent's agent answering it): their own runs already
+   * counted it in the metrics, and it is no part of this job's agent session.
+   */
+  addSpent(u: AgentUsage): void {
     const t = this.usage;
     this.usage = t
       ? {
@@ -123,6 +161,10 @@ export class JobState {
     ];
     if (this.worker) lines.push(`**Worker:** ${this.worker}`);
     if (this.integration) lines.push(`**Integration into \`${this.integration.into}\`:** ${this.integration.status}`);
+    if (this.job.budget) lines.push(`**Spent:** ${spendText(spendOf(this), this.job.budget)}`);
+    const waiting = this.messages.filter((m) => m.delivered === null).length;
+    if (this.messages.length) lines.push(`**Messages:** ${this.messages.length}${waiting ? ` (${waiting} not yet delivered)` : ''}`);
+    for (const t of this.subtasks) lines.push(`**Subtask** \`${t.id}\` (${t.title}): ${t.status}`);
     if (this.waitingFor && this.phase === 'preparing') lines.push(`**Waiting for:** ${this.waitingFor}`);
     if (this.pendingQuestion) {
       lines.push(
@@ -148,3 +190,5 @@ function minus(a: AgentUsage, b: AgentUsage): AgentUsage {
     turns: a.turns,
   };
 }
+
+const clipText = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

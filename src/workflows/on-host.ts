@@ -4,6 +4,7 @@
  * if that host is lost.
  */
 import { log } from '@temporalio/workflow';
+import { failureTypeOf } from '../shared/errors.js';
 import { branchFor } from '../shared/ids.js';
 import { TERMINAL_PHASES } from '../shared/phases.js';
 import type { JobInput, JobResult, ValidationCheck, ValidationRound, Workspace } from '../shared/schemas.js';
@@ -12,6 +13,7 @@ import { jobPlan, type JobPlan } from '../shared/job-plan.js';
 import type { JobState } from './job-state.js';
 import { SETUP_STEPS } from './patches.js';
 import { runAgentUntilDone } from './agent-runs.js';
+import { hasUndelivered } from './steering.js';
 
 export { askPerson } from './agent-runs.js';
 import { setupFailure, validationFeedback } from './feedback.js';
@@ -25,7 +27,8 @@ export async function runOnHost(job: JobInput, state: JobState, ws: Workspace, f
   }
   let feedback = firstFeedback;
   for (;;) {
-    await runAgentUntilDone(job, state, ws, feedback);
+    const stopped = await budgetStop(() => runAgentUntilDone(job, state, ws, feedback));
+    if (stopped) return job.budget?.wip ? commit(job, state, ws, stopped) : result(job, state, ws, 'failed', null, stopped);
 
     const round: ValidationRound = { revision: state.revision, checks: [] };
     state.rounds.push(round);
@@ -56,6 +59,8 @@ export async function runOnHost(job: JobInput, state: JobState, ws: Workspace, f
       if (!verdict.approve) feedback = `A reviewer asked for changes:\n\n${verdict.comments}`;
     }
 
+    // A message that came while the checks ran is the person's word on this work: the agent hears it first.
+    if (!feedback && hasUndelivered(state)) continue;
     if (!feedback) return commit(job, state, ws);
     if (state.revision >= job.maxRevisions) {
       const failure = {
@@ -66,6 +71,20 @@ export async function runOnHost(job: JobInput, state: JobState, ws: Workspace, f
       return job.attemptOf ? commit(job, state, ws, failure) : result(job, state, ws, 'failed', null, failure);
     }
     state.revision += 1;
+  }
+}
+
+/** Runs `work`; a spent budget comes back as the job's failure rather than thrown. */
+async function budgetStop(work: () => Promise<void>): Promise<JobResult['failure'] | undefined> {
+  try {
+    await work();
+    return undefined;
+  } catch (err) {
+    // The job's own budget (thrown here) or its worker's daily ceiling (from the agent's activity).
+    if (failureTypeOf(err) !== 'BudgetExceeded') throw err;
+    let root = err as Error;
+    while (root.cause instanceof Error) root = root.cause;
+    return { type: 'BudgetExceeded', message: root.message };
   }
 }
 
@@ -107,7 +126,8 @@ async function setUp(job: JobInput, state: JobState, ws: Workspace, plan: JobPla
     steps: plan.setup,
     cache: plan.cache,
     ...(ws.runtime ? { runtime: ws.runtime } : {}),
-    ...(ws.merged ? { restoreOnly: true } : {}),
+    // A subtask's base is its parent's snapshot, a tree an agent wrote: no cache is saved from it either.
+    ...(ws.merged || job.subtaskOf ? { restoreOnly: true } : {}),
   });
   state.setup = out.checks;
   return out.checks.find((c) => !c.passed);
@@ -199,6 +219,8 @@ function result(
     ...(state.runtime ? { runtime: state.runtime } : {}),
     ...(state.defaults ? { defaults: state.defaults } : {}),
     ...(state.usage ? { usage: state.usage } : {}),
+    ...state.steering(),
+    ...state.tree(),
     ...(failure ? { failure } : {}),
   };
 }

@@ -4,7 +4,9 @@
  * beside the old ones: old histories must keep replaying.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
 import { agentWorkerEnv } from './agent-env.js';
 import { agentScript, makeRepo, run, startTestEnv, startTestServer, tempDir, waitFor } from './harness.js';
@@ -180,6 +182,55 @@ if grep -q 'conflicts in: hello.txt' "$DROVER_PROMPT_FILE"; then printf 'first\\
   await env.client.result(bestOfLanded.jobId);
   await save('best-of-integrated', bestOfLanded.jobId);
   await save('integration-queue', (await env.client.queue(origin, 'main')).workflowId);
+
+  // Steering and budgets (v7 and later): a message into Claude's live session, one in a command agent's next
+  // prompt, and a job stopped by its token budget with its work kept.
+  model.script([{ run: 'sleep 5; echo slept' }, { write: { path: 'greeting.txt', content: 'hi\n' } }, { say: 'Done.' }]);
+  const steered = await env.client.submit({ repo: makeRepo(), prompt: 'Write a greeting', agent: { kind: 'claude-code' } });
+  await waitFor('the first model call', () => (model.requests.some((r) => r.main) ? true : undefined));
+  await env.client.message(steered.jobId, 'Make it warm');
+  await env.client.result(steered.jobId);
+  await save('steered-live', steered.jobId);
+
+  const go = tempDir('drover-go-');
+  const prompted = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Keep notes',
+    agent: {
+      kind: 'command',
+      command: `[ -f "${go}/ran" ] || { touch "${go}/ran"; while [ ! -f "${go}/go" ]; do sleep 0.2; done; }; echo n >> notes.txt`,
+    },
+  });
+  await waitFor('the first run', () => (existsSync(`${go}/ran`) ? true : undefined));
+  await env.client.message(prompted.jobId, 'Write the date too');
+  await waitFor('the message', async () => ((await env.client.status(prompted.jobId)).status?.messages?.length ? true : undefined));
+  writeFileSync(`${go}/go`, '');
+  await env.client.result(prompted.jobId);
+  await save('steered-prompt', prompted.jobId);
+
+  model.script([{ write: { path: 'half.txt', content: 'half\n' } }, { say: 'Done.' }]);
+  const spent = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Spend',
+    agent: { kind: 'claude-code' },
+    budget: { tokens: 160, wip: true },
+  });
+  await env.client.result(spent.jobId);
+  await save('budget-exceeded', spent.jobId);
+
+  // Notifications (v7 and later): a job with its own webhook gets a notify child workflow per event.
+  const hooks = createServer((req, res) => req.resume().on('end', () => res.end('ok')));
+  await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
+  const notified = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Edit hello.txt',
+    agent: { kind: 'command', command: 'echo edited > hello.txt' },
+    notify: { webhooks: [{ url: hookUrl, events: ['succeeded', 'failed'] }] },
+  });
+  await env.client.result(notified.jobId);
+  await save('notified', notified.jobId);
+  hooks.close();
 } finally {
   await model.close();
   await env.stop();

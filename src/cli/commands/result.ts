@@ -8,7 +8,12 @@ import { printJson, renderReport, say } from '../output.js';
 
 /** 0 only for a job that succeeded; the error table decides for failures. */
 export function exitCodeForReport(r: JobReport): number {
-  if (r.result) return r.result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+  if (r.result) {
+    if (r.result.status === 'succeeded') return EXIT.ok;
+    // A result's failure type decides too: a spent budget exits 7, like a thrown one would.
+    const type = r.result.failure?.type;
+    return isErrorType(type) ? ERROR_POLICY[type].exitCode : EXIT.failed;
+  }
   if (r.execution === 'CANCELLED') return EXIT.cancelled;
   if (r.failure && isErrorType(r.failure.type)) return ERROR_POLICY[r.failure.type].exitCode;
   return EXIT.failed;

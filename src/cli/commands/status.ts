@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { renderBestOf } from '../attempts-output.js';
 import { withClient } from '../context.js';
 import { printJson, renderReport, say } from '../output.js';
+import { renderSubtasks } from '../subtasks-output.js';
 
 export function registerStatus(program: Command): void {
   program
@@ -12,7 +13,7 @@ export function registerStatus(program: Command): void {
       await withClient(cmd, async (client) => {
         const report = await client.status(jobId);
         if (flags.json) printJson(report);
-        else say(renderReport(report) + renderBestOf(report));
+        else say(renderReport(report) + renderBestOf(report) + (await renderSubtasks(client, report)));
       });
     });
 }

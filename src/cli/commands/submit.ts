@@ -8,9 +8,17 @@ import { exitCodeForReport } from './result.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** How much of the job to run, and how many times: best of N and budgets. */
+function scaleOptions(cmd: Command): Command {
+  return cmd
+    .option('--attempts <n>', 'best of N: run the job as n parallel attempts (1-8) and keep the best one on drover/<id>')
+    .option('--agents <kinds>', 'best of N: one attempt per agent, e.g. claude-code,codex,opencode')
+    .option('--budget-usd <usd>', 'stop the job once its agents have cost this much, over all runs')
+    .option('--budget-tokens <n>', 'stop the job once its agents have used this many tokens (input + output)');
+}
+
 export function registerSubmit(program: Command): void {
-  program
-    .command('submit')
+  scaleOptions(program.command('submit'))
     .description('submit a job; prints its id and UI link')
     .option('-f, --file <job.yaml>', 'job file with the same fields as the flags')
     .option('--repo <path|url>', 'git repository: a local path or a URL')
@@ -36,8 +44,6 @@ export function registerSubmit(program: Command): void {
     .option('--critic <shell>', 'critic command: gets the diff on stdin, prints {"approve":bool,"comments":"..."}')
     .option('--integrate <branch>', 'once it succeeds, land the commit on this branch through its merge queue')
     .option('--merge', 'with --integrate: land it as a merge commit rather than rebased')
-    .option('--attempts <n>', 'best of N: run the job as n parallel attempts (1-8) and keep the best one on drover/<id>')
-    .option('--agents <kinds>', 'best of N: one attempt per agent, e.g. claude-code,codex,opencode')
     .option('--max-revisions <n>', 'agent re-runs after failed validation or critic (default 2)')
     .option('--message <text>', 'commit message (default: the first line of the prompt)')
     .option('--id <job-id>', 'job id, also the workflow id (default: generated)')

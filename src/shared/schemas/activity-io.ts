@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { AgentSpec } from './agents.js';
 import { CacheSpec, CriticStep, JobDefaults, JobTimeouts, RuntimeSpec, Step, ValidationStep } from './job.js';
 import { AgentUsage, FileChange, QA, ValidationCheck } from './results.js';
+import { RunAllowance } from './steering.js';
+import { SubtaskRequests } from './subtasks.js';
 
 export const PrepareWorkspaceInput = z.object({
   jobId: z.string(),
@@ -17,6 +19,8 @@ export const PrepareWorkspaceInput = z.object({
   merge: z.object({ into: z.string() }).optional(),
   /** Read no .drover.yml: the base is a commit the agent wrote (a sent-back branch, a merged commit). */
   noDefaults: z.boolean().optional(),
+  /** The base is a commit this worker's mirror holds (a parent job's snapshot): found there, it needs no fetch. */
+  inMirror: z.boolean().optional(),
 });
 export type PrepareWorkspaceInput = z.infer<typeof PrepareWorkspaceInput>;
 export const Workspace = z.object({
@@ -53,11 +57,24 @@ export const RunAgentInput = z.object({
    * for it in the resumed session) or through .drover/question.json ('file').
    */
   answering: z.enum(['native', 'file']).optional(),
+  /** A person's steering messages so far, in order; the last `newMessages` of them reach the agent for the first time. */
+  messages: z.array(z.string()).max(50).optional(),
+  newMessages: z.number().int().optional(),
+  /** What this run may spend before it is stopped (the job's budget, less what it spent). */
+  allowance: RunAllowance.optional(),
+  /** Drover's word on the agent's last request (its subtasks' results, or a refusal), for this run only. */
+  note: z.string().max(50_000).optional(),
+  /** The run answers a subtask's question: what it writes to out/answer.md (or its last message) is the answer. */
+  answerer: z.boolean().optional(),
 });
 export type RunAgentInput = z.infer<typeof RunAgentInput>;
 export const RunAgentOutput = z.object({
-  outcome: z.enum(['done', 'question']),
+  outcome: z.enum(['done', 'question', 'subtasks']),
   question: z.string().optional(),
+  /** The subtasks the agent asked for (outcome 'subtasks'). */
+  subtasks: SubtaskRequests.optional(),
+  /** An answerer run's answer. */
+  answer: z.string().optional(),
   /** The question came from the CLI's own tool; the answer goes back into the same session. */
   native: z.boolean().optional(),
   exitCode: z.number().int(),
@@ -67,6 +84,8 @@ export const RunAgentOutput = z.object({
   usage: AgentUsage.optional(),
   /** 'session': the usage is the session's running total (Codex), not this run's own. */
   usageScope: z.enum(['run', 'session']).optional(),
+  /** The run was stopped because it spent its allowance. */
+  overBudget: z.boolean().optional(),
 });
 export type RunAgentOutput = z.infer<typeof RunAgentOutput>;
 

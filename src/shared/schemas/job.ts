@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { normalizeRelPath, relPathProblem } from '../rel-path.js';
 import { Duration, EnvName, GitRef, JobId, RepoLocation, refineProblem } from './primitives.js';
 import { AgentSpec } from './agents.js';
+import { Budget } from './steering.js';
+import { JobNotify } from './notify.js';
+import { SubtaskLimits, SubtaskOf } from './subtasks.js';
 
 export const HostRuntime = z.object({ kind: z.literal('host') }).strict();
 export const DockerRuntime = z
@@ -167,6 +170,10 @@ export const JobSpec = z
       'set by a best-of-N job on its attempts: an attempt whose checks or critic still fail commits its work all the same',
     ),
     timeouts: JobTimeouts.default(JobTimeouts.parse({})),
+    budget: Budget.optional().describe('what the job may spend over all its runs: usd, tokens, turns, wallTime'),
+    notify: JobNotify.optional().describe('webhooks for this job (url and events; no secrets: job inputs are visible in the UI)'),
+    subtasks: SubtaskLimits.optional().describe('limits on the subtasks an agent may start: maxDepth, perParent, total, askHuman'),
+    subtaskOf: SubtaskOf.optional().describe('set by a parent job on its subtasks'),
   })
   .strict();
 export type JobSpecInput = z.input<typeof JobSpec>;

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { JOB_PHASES } from '../phases.js';
 import { ANSWER_MAX } from '../answer.js';
 import { JobDefaults, RuntimeSpec } from './job.js';
+import { Budget, BudgetSpend, SteeringMessage } from './steering.js';
+import { SubtaskEntry } from './subtasks.js';
 
 export { JOB_PHASES };
 export const JobPhase = z.enum(JOB_PHASES);
@@ -113,6 +115,12 @@ export const JobResult = z.object({
   candidates: z.array(Candidate).optional(),
   winner: z.number().int().nullable().optional(),
   selection: Selection.optional(),
+  /** A person's steering messages, and how each reached the agent. */
+  messages: z.array(SteeringMessage).optional(),
+  budget: Budget.optional(),
+  spend: BudgetSpend.optional(),
+  /** The subtasks its agent started, each a job of its own (query its status for its own subtasks). */
+  subtasks: z.array(SubtaskEntry).optional(),
 });
 export type JobResult = z.infer<typeof JobResult>;
 
@@ -135,6 +143,10 @@ export const JobStatusView = z.object({
   integration: JobIntegration.optional(),
   /** Best of N: the attempts, each an ordinary job (query its own status for its phase and question). */
   attemptJobs: z.array(z.object({ jobId: z.string(), agent: z.string(), status: JobOutcome.nullable() })).optional(),
+  messages: z.array(SteeringMessage).optional(),
+  budget: Budget.optional(),
+  spend: BudgetSpend.optional(),
+  subtasks: z.array(SubtaskEntry).optional(),
 });
 export type JobStatusView = z.infer<typeof JobStatusView>;
 

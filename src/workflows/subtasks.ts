@@ -1,0 +1,136 @@
+/**
+ * Subtasks: an agent's request for them runs each as a child job (agentJobV2, id `<id>.s<n>`) from a snapshot
+ * of the parent's worktree, prepared on the parent's host. The parent waits for all of them, merges their
+ * commits into its worktree and tells its agent how each went. Cancelling the parent cancels them.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  executeChild,
+  isCancellation,
+  ParentClosePolicy,
+} from '@temporalio/workflow';
+import { failureTypeOf } from '../shared/errors.js';
+import { branchFor, repoSlug } from '../shared/ids.js';
+import type { JobInput, JobResult, SubtaskEntry, SubtaskRequest, Workspace } from '../shared/schemas.js';
+import { DroverAgent, DroverRepo, DroverStatus } from '../shared/search-attributes.js';
+import { jobPlan } from '../shared/job-plan.js';
+import { subtaskJobs, subtaskRefusal } from '../shared/subtasks.js';
+import { hostActivities } from './activity-proxies.js';
+import type { JobState } from './job-state.js';
+
+/** Requests a job may make, refused ones included: an agent that keeps asking is stuck. */
+const MAX_REQUESTS = 10;
+
+type ChildEnd = { result: JobResult } | { status: 'failed' | 'cancelled'; failure: { type: string; message: string } };
+
+/** Runs the requested subtasks, or refuses them; returns what the agent is told next. */
+export async function runSubtasks(job: JobInput, state: JobState, ws: Workspace, reqs: SubtaskRequest[]): Promise<string> {
+  state.subtaskRequests += 1;
+  if (state.subtaskRequests > MAX_REQUESTS) {
+    throw ApplicationFailure.create({
+      type: 'AgentProtocolError',
+      message: `the agent asked for subtasks more than ${MAX_REQUESTS} times`,
+      nonRetryable: true,
+    });
+  }
+  const started = state.subtasks.length;
+  const refusal = subtaskRefusal(job, started, reqs.length);
+  if (refusal) return refusal;
+  const host = hostActivities(job, ws.hostQueue, `snapshot the worktree for ${reqs.length} subtask(s)`);
+  const { commit: snapshot } = await host.snapshotForSubtasks({
+    jobId: job.id,
+    repo: job.repo,
+    worktree: ws.worktree,
+    baseCommit: ws.baseCommit,
+  });
+  const plan = jobPlan(job, state.defaults ?? undefined);
+  const children = subtaskJobs(job, reqs, { started, snapshot, host: ws.hostQueue, plan });
+  const entries = children.map((c) => ({ id: c.id, title: c.subtaskOf?.title ?? c.id, status: 'running', branch: branchFor(c.id) }));
+  state.subtasks.push(...entries);
+  state.enter('running_subtasks');
+  const ends = await Promise.all(
+    children.map(async (child, i) => {
+      const end = await runChild(job, child);
+      entries[i]!.status = 'result' in end ? end.result.status : end.status;
+      state.announce();
+      return end;
+    }),
+  );
+  // A cancelled parent waited for every child's cancellation (and so its cleanup) before it ends.
+  if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('job cancelled');
+  for (const end of ends) if ('result' in end && end.result.usage) state.addSpent(end.result.usage);
+  const commits = ends.flatMap((e) => ('result' in e && e.result.status === 'succeeded' && e.result.commit ? [e.result.commit] : []));
+  const merged =
+    commits.length === 0
+      ? { conflicts: [] }
+      : await hostActivities(job, ws.hostQueue, `merge ${commits.length} subtask commit(s)`).mergeSubtasks({
+          jobId: job.id,
+          repo: job.repo,
+          worktree: ws.worktree,
+          snapshot,
+          commits,
+        });
+  return summary(entries, ends, merged.conflicts);
+}
+
+/** One child job; its failure (or its own cancellation) is reported to the parent's agent, not thrown. */
+async function runChild(job: JobInput, child: JobInput): Promise<ChildEnd> {
+  try {
+    const result = await executeChild<(input: unknown) => Promise<JobResult>>('agentJobV2', {
+      workflowId: child.id,
+      args: [child],
+      // Cancelling the parent waits for each child's cancellation; a parent that is terminated still has them cancelled.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: [
+        { key: DroverStatus, value: 'queued' },
+        { key: DroverRepo, value: repoSlug(job.repo) },
+        { key: DroverAgent, value: child.agent.kind },
+      ],
+      staticSummary: `drover: subtask ${child.id.slice(job.id.length + 1)} of ${job.id}: ${child.subtaskOf?.title ?? ''}`.slice(0, 200),
+    });
+    return { result };
+  } catch (err) {
+    if (isCancellation(err)) return { status: 'cancelled', failure: { type: 'Cancelled', message: 'the subtask was cancelled' } };
+    return { status: 'failed', failure: { type: failureTypeOf(err) ?? 'Unexpected', message: rootMessage(err) } };
+  }
+}
+
+/** What the parent's agent is told: each child's status, files and checks, and what the merge left to resolve. */
+function summary(entries: SubtaskEntry[], ends: ChildEnd[], conflicts: string[]): string {
+  const lines = ['Your subtasks ran. Their changes are merged into your worktree:', ''];
+  ends.forEach((end, i) => {
+    const e = entries[i]!;
+    lines.push(`- ${e.id} "${e.title}": ${e.status} (branch ${e.branch})`);
+    if (!('result' in end)) {
+      lines.push(`  failure: ${end.failure.type}: ${end.failure.message.slice(0, 500)}`);
+      return;
+    }
+    const r = end.result;
+    const files = r.files.map((f) => f.path);
+    lines.push(
+      `  files: ${files.length ? files.slice(0, 30).join(', ') : 'none'}${r.filesTruncated || files.length > 30 ? ' and more' : ''}`,
+    );
+    lines.push(`  validation: ${validationOf(r)}`);
+    if (r.failure) lines.push(`  failure: ${r.failure.type}: ${r.failure.message.slice(0, 500)}`);
+  });
+  if (conflicts.length) {
+    lines.push('', `Merging them left conflict markers in: ${conflicts.join(', ')}. Resolve them.`);
+  }
+  lines.push('', 'Continue your task.');
+  return lines.join('\n');
+}
+
+function validationOf(r: JobResult): string {
+  const last = r.validations.at(-1);
+  if (!last || last.checks.length === 0) return 'none';
+  const failed = last.checks.filter((c) => !c.passed).map((c) => c.name);
+  return failed.length ? `failed (${failed.join(', ')})` : `passed (${last.checks.map((c) => c.name).join(', ')})`;
+}
+
+function rootMessage(err: unknown): string {
+  let root = err as Error | undefined;
+  while (root?.cause instanceof Error) root = root.cause;
+  return root?.message ?? String(err);
+}
