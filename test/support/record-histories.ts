@@ -218,6 +218,27 @@ if grep -q 'conflicts in: hello.txt' "$DROVER_PROMPT_FILE"; then printf 'first\\
   await env.client.result(spent.jobId);
   await save('budget-exceeded', spent.jobId);
 
+  // Subtasks (v7 and later): two children from a snapshot, one asks and the parent's agent answers, both merged.
+  const tree = agentScript(`
+case "$(cat "$DROVER_PROMPT_FILE")" in
+  *"You are answering a question from a subtask"*) printf 'blue' > "$DROVER_OUTPUT_DIR/answer.md"; exit 0 ;;
+  *TASK-A*) echo a > a.txt; exit 0 ;;
+  *TASK-B*)
+    if [ -z "\${DROVER_ANSWER_FILE:-}" ]; then printf '{"question": "Which colour?"}' > "$DROVER_QUESTION_FILE"; exit 0; fi
+    cp "$DROVER_ANSWER_FILE" b.txt; exit 0 ;;
+esac
+if grep -q "Your subtasks ran" "$DROVER_PROMPT_FILE"; then echo done > parent.txt; exit 0; fi
+printf '[{"title": "a", "prompt": "TASK-A", "validate": false}, {"title": "b", "prompt": "TASK-B"}]' > "$DROVER_SUBTASKS_FILE"`);
+  const split = await env.client.submit({
+    repo: makeRepo(),
+    prompt: 'Split the work',
+    agent: { kind: 'command', argv: ['bash', tree] },
+    validate: [{ name: 'check', command: 'true' }],
+  });
+  await env.client.result(split.jobId);
+  await save('subtasks', split.jobId);
+  await save('subtask-asked', `${split.jobId}.s2`);
+
   // Notifications (v7 and later): a job with its own webhook gets a notify child workflow per event.
   const hooks = createServer((req, res) => req.resume().on('end', () => res.end('ok')));
   await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
