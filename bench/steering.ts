@@ -81,7 +81,12 @@ async function prompt(env: TestEnv) {
 
 async function notify(env: TestEnv) {
   let arrived = 0;
-  const hooks = createServer((req, res) => req.resume().on('end', () => ((arrived = Date.now()), res.end('ok'))));
+  const hooks = createServer((req, res) =>
+    req.resume().on('end', () => {
+      arrived = Date.now();
+      res.end('ok');
+    }),
+  );
   await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
   const ms: number[] = [];
