@@ -186,10 +186,12 @@ if grep -q 'conflicts in: hello.txt' "$DROVER_PROMPT_FILE"; then printf 'first\\
   // Steering and budgets (v7 and later): a message into Claude's live session, one in a command agent's next
   // prompt, and a job stopped by its token budget with its work kept.
   model.script([{ run: 'sleep 5; echo slept' }, { write: { path: 'greeting.txt', content: 'hi\n' } }, { say: 'Done.' }]);
+  const callsBefore = model.requests.filter((r) => r.main).length;
   const steered = await env.client.submit({ repo: makeRepo(), prompt: 'Write a greeting', agent: { kind: 'claude-code' } });
-  await waitFor('the first model call', () => (model.requests.some((r) => r.main) ? true : undefined));
+  await waitFor('its first model call', () => (model.requests.filter((r) => r.main).length > callsBefore ? true : undefined));
   await env.client.message(steered.jobId, 'Make it warm');
-  await env.client.result(steered.jobId);
+  const steeredResult = await env.client.result(steered.jobId);
+  if (steeredResult.messages?.[0]?.delivered !== 'live') throw new Error('the message did not reach the live session');
   await save('steered-live', steered.jobId);
 
   const go = tempDir('drover-go-');
