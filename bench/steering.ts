@@ -111,7 +111,11 @@ const server = await startTestServer();
 const model = await startModelServer();
 const env = await startTestEnv(
   server.address,
-  { worker: { backends: ['claude-code', 'command'] }, agents: { 'claude-code': { model: 'claude-sonnet-4-5', afterResultGrace: '2s' } } },
+  {
+    worker: { backends: ['claude-code', 'command'] },
+    notify: { jobWebhookAllow: ['http://127.0.0.1:*/**'] },
+    agents: { 'claude-code': { model: 'claude-sonnet-4-5', afterResultGrace: '2s' } },
+  },
   agentWorkerEnv(model, 'sk-ant-bench'),
 );
 try {

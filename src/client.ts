@@ -29,6 +29,7 @@ import { connectionSettings, unreachable } from './temporal/connection.js';
 
 import { prepareJob } from './client/prepare-job.js';
 import { integrateFinishedJob, queueView } from './client/integration.js';
+import { refuseMessage } from './client/message.js';
 import { answerTarget, attemptViews, BEST_OF_WORKFLOW_TYPE, type AttemptView, workflowTypeFor } from './client/attempts.js';
 
 export { newJobId, prepareJob } from './client/prepare-job.js';
@@ -209,12 +210,7 @@ export class DroverClient {
   async message(jobId: string, text: string): Promise<void> {
     const parsed = MessagePayload.safeParse({ text });
     if (!parsed.success) throw new AppError('InvalidInput', `message: ${oneLine(parsed.error)}`);
-    const desc = await this.handle(jobId)
-      .describe()
-      .catch((err) => rethrowNotFound(err, jobId));
-    if (desc.status.name !== 'RUNNING')
-      throw new AppError('InvalidInput', `job ${jobId} has already ended (${desc.status.name.toLowerCase()})`);
-    if (desc.type === BEST_OF_WORKFLOW_TYPE) throw new AppError('InvalidInput', `job ${jobId} runs as attempts: message one (${jobId}.1)`);
+    refuseMessage(jobId, await this.status(jobId));
     await this.handle(jobId).signal(messageSignal, parsed.data);
   }
 

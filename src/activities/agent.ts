@@ -13,7 +13,8 @@ import { requireJobRepo } from './workspace.js';
 import { placementFor } from './placement.js';
 import { clearOutput, readOutput, takeQuestion, writeRunFiles } from './run-files.js';
 import { fullPrompt, planRun } from './agent-plan.js';
-import { tighter } from './daily-spend.js';
+import { type DailySpend, tighter } from './daily-spend.js';
+import { usageMinus } from '../shared/spend.js';
 import { type AgentEnd, execAgent, type PreparedRun } from './agent-exec.js';
 import { answerOf, prepareSubtaskFiles, takeSubtasks, withNote } from './subtasks-file.js';
 
@@ -64,13 +65,28 @@ async function runOnce(deps: ActivityContext, given: RunAgentInput, log: JobLog)
   logStart(input, prepared, ctx.info.attempt, log);
   const ended = await execAgent(deps, input, prepared, ctx.cancellationSignal, log);
   const { result } = ended;
-  const spentHere =
-    prepared.run.usageScope === 'session' ? prepared.run.liveUsage?.() : (prepared.run.usage() ?? prepared.run.liveUsage?.());
-  if (spentHere) deps.dailySpend?.add(spentHere);
   log({ source: 'drover', text: `agent ended: ${result.end}, exit ${result.exitCode ?? result.signal}, ${result.durationMs} ms` });
-  if (ended.progress.overBudget && !ctx.cancellationSignal.aborted) return overBudget(prepared, ended);
-  throwIfStopped(input, prepared, result, ctx.cancellationSignal);
-  return outcomeOf(deps, input, prepared, ended, log);
+  try {
+    if (ended.progress.overBudget && !ctx.cancellationSignal.aborted) return overBudget(prepared, ended);
+    throwIfStopped(input, prepared, result, ctx.cancellationSignal);
+    return await outcomeOf(deps, input, prepared, ended, log);
+  } finally {
+    // After outcomeOf: a CLI that reports in its output file has been read by then.
+    if (deps.dailySpend) countForTheDay(deps.dailySpend, input, prepared.run);
+  }
+}
+
+function unconfirmedOf(run: PreparedRun['run']): { unconfirmed?: string[] } {
+  const left = run.unconfirmed?.() ?? [];
+  return left.length > 0 ? { unconfirmed: left } : {};
+}
+
+/** What this run spent, for the worker's day: a session total less what the session had reported before. */
+function countForTheDay(day: DailySpend, input: RunAgentInput, run: PreparedRun['run']): void {
+  const reported = run.usage() ?? run.liveUsage?.();
+  if (!reported) return;
+  const before = run.usageScope === 'session' && run.sessionId() === input.session ? input.sessionSpent : undefined;
+  day.add(before ? usageMinus(reported, before) : reported);
 }
 
 /** A run stopped for its budget: what it spent so far, for the workflow to end the job on. */
@@ -85,6 +101,7 @@ function overBudget({ run, plan }: PreparedRun, { result, progress }: AgentEnd):
     durationMs: result.durationMs,
     sessionId: run.sessionId() ?? plan.resume ?? null,
     ...(usage ? { usage, usageScope: final ? (run.usageScope ?? 'run') : 'run' } : {}),
+    ...unconfirmedOf(run),
   };
 }
 
@@ -171,6 +188,7 @@ async function outcomeOf(
     durationMs: result.durationMs,
     sessionId,
     ...(usage ? { usage, usageScope: run.usageScope ?? 'run' } : {}),
+    ...unconfirmedOf(run),
   };
   const verdict = run.verdict({ exitCode: result.exitCode, finished: result.end === 'finished' });
   if (verdict?.outcome === 'failed') throw new AppError(verdict.type, `${verdict.message}; see drover logs ${input.jobId}`);

@@ -30,7 +30,12 @@ export function targetsFor(deps: NotifyDeps | undefined, delivery: NotifyDeliver
   const secret = deps?.jobSecret;
   const allow = deps?.jobAllow;
   const job = delivery.jobWebhooks.map((url): NotifyTarget => {
-    const refuse = allow && !matchesAny(url, allow) ? `job webhook ${origin(url)} is not in notify.jobWebhookAllow` : undefined;
+    // A job's URL is the job's word: the worker posts only where its config says jobs may point it.
+    const refuse = !allow
+      ? 'this worker sends no job webhooks (its notify.jobWebhookAllow is unset)'
+      : !matchesAny(url, allow)
+        ? `job webhook ${origin(url)} is not in notify.jobWebhookAllow`
+        : undefined;
     return { kind: 'webhook', url, events: [event], ...(secret ? { secret } : {}), ...(refuse ? { refuse } : {}) };
   });
   return [...own, ...job];

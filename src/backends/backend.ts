@@ -73,6 +73,8 @@ export interface AgentRun {
    * takes none now (it has given its final result). Absent: the CLI reads no input while it runs.
    */
   steer?(text: string): string[] | undefined;
+  /** Messages `steer` wrote that the CLI has not yet confirmed taking. */
+  unconfirmed?(): string[];
   /** What the run has spent so far, from the model calls in its output; for stopping a run over budget. */
   liveUsage?(): AgentUsage | undefined;
 }

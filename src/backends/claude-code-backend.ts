@@ -88,6 +88,10 @@ class ClaudeRun implements AgentRun {
     return this.live.usage();
   }
 
+  unconfirmed() {
+    return this.live.unconfirmed();
+  }
+
   /**
    * After --resume, total_cost_usd and modelUsage are the session's running totals while `usage` is this run's
    * alone (recorded: test/fixtures/transcripts/claude-code/resumed.jsonl). Reporting the session's figures, all
@@ -119,9 +123,8 @@ class ClaudeRun implements AgentRun {
         return { events: assistantEvents(msg) };
       case 'user': {
         const taken = this.live.replayed(msg);
-        return taken
-          ? { events: [{ type: 'message', text: clip(`took the message: ${taken}`) }], delivered: [taken] }
-          : { events: toolErrors(msg) };
+        if (taken.length === 0) return { events: toolErrors(msg) };
+        return { events: taken.map((t) => ({ type: 'message' as const, text: clip(`took the message: ${t}`) })), delivered: taken };
       }
       case 'control_request':
         return this.control(msg);

@@ -20,10 +20,18 @@ export class ClaudeLiveSession {
   }
 
   /** A replayed user message that is the oldest pending steering message: it is now in the session. */
-  replayed(msg: Record<string, any>): string | undefined {
+  replayed(msg: Record<string, any>): string[] {
+    if (msg.isReplay !== true) return [];
     const content = msg.message?.content;
-    if (msg.isReplay !== true || typeof content !== 'string' || content !== this.pending[0]) return undefined;
-    return this.pending.shift();
+    const text = typeof content === 'string' ? content : Array.isArray(content) ? content.map((b) => b?.text ?? '').join('\n') : '';
+    // The CLI may take several queued messages as one: each pending one the replay contains is taken.
+    const taken: string[] = [];
+    while (this.pending[0] !== undefined && text.includes(this.pending[0])) taken.push(this.pending.shift() as string);
+    return taken;
+  }
+
+  unconfirmed(): string[] {
+    return [...this.pending];
   }
 
   /**

@@ -138,7 +138,9 @@ export const NotifyConfig = z
     jobWebhookAllow: z
       .array(z.string().min(1))
       .optional()
-      .describe('globs of the URLs webhooks a job names may reach (default: any), e.g. https://hooks.example.com/**'),
+      .describe(
+        'globs of the URLs webhooks a job names may reach (default: none, so no job webhook is sent), e.g. https://hooks.example.com/**',
+      ),
   })
   .strict()
   .refine((n) => !(n.jobSecret && n.jobSecretEnv), 'give jobSecret or jobSecretEnv, not both');

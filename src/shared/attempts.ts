@@ -35,9 +35,22 @@ export function bestOfIdProblem(jobId: string): string | undefined {
 
 /**
  * Each attempt's job: the job with its agent set, under the attempt's id, without attempts, select or
- * integration (only the winner is integrated). Validation, critic, setup and timeouts are the job's.
+ * integration (only the winner is integrated), each with a share of its budget. Validation, critic, setup and
+ * timeouts are the job's.
  */
 export function attemptJobs(job: JobInput): JobInput[] {
   const { attempts: _attempts, select: _select, integrate: _integrate, ...rest } = job;
-  return attemptAgents(job).map((agent, i) => ({ ...rest, id: attemptJobId(job.id, i + 1), agent, attemptOf: job.id }));
+  const agents = attemptAgents(job);
+  const budget = job.budget ? { budget: budgetShare(job.budget, agents.length) } : {};
+  return agents.map((agent, i) => ({ ...rest, ...budget, id: attemptJobId(job.id, i + 1), agent, attemptOf: job.id }));
+}
+
+/** The attempts run side by side: each may spend its share of the job's budget, and all of its wall time. */
+function budgetShare(b: NonNullable<JobInput['budget']>, n: number): NonNullable<JobInput['budget']> {
+  return {
+    ...b,
+    ...(b.tokens !== undefined ? { tokens: Math.max(1, Math.floor(b.tokens / n)) } : {}),
+    ...(b.usd !== undefined ? { usd: b.usd / n } : {}),
+    ...(b.turns !== undefined ? { turns: Math.max(1, Math.floor(b.turns / n)) } : {}),
+  };
 }

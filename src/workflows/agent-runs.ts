@@ -4,13 +4,13 @@
  */
 import { ApplicationFailure, condition, upsertMemo } from '@temporalio/workflow';
 import { durationMs } from '../shared/duration.js';
-import type { JobInput, RunAgentOutput, Workspace } from '../shared/schemas.js';
+import type { AgentUsage, JobInput, RunAgentOutput, Workspace } from '../shared/schemas.js';
 import { agentOptions, hostActivities } from './activity-proxies.js';
 import type { JobState } from './job-state.js';
 import { notify } from './notify.js';
 import { PENDING_QUESTION_MEMO } from './patches.js';
 import { allowanceOf, requireBudget } from './budget.js';
-import { deliverWhileRunning, hasUndelivered, messagesForRun } from './steering.js';
+import { deliverWhileRunning, hasUndelivered, messagesForRun, takeBack } from './steering.js';
 import { askParent, asksParent } from './subtask-ask.js';
 import { runSubtasks } from './subtasks.js';
 
@@ -32,14 +32,17 @@ export async function runAgentUntilDone(job: JobInput, state: JobState, ws: Work
     state.lastAgentEvent = out.lastEvent;
     if (out.usage) state.addUsage(out.usage, out.usageScope === 'session' && out.sessionId === state.session);
     if (out.sessionId) state.session = out.sessionId;
+    takeBack(state, out.unconfirmed);
     requireBudget(job, state, out.overBudget ? 'stopped the agent' : undefined);
     if (out.outcome === 'subtasks' && out.subtasks) {
       note = await runSubtasks(job, state, ws, out.subtasks);
       continue;
     }
     if (out.outcome !== 'question' || !out.question) {
-      if (hasUndelivered(state)) continue;
-      return;
+      if (!hasUndelivered(state)) return;
+      // A run for the messages alone: the round's feedback was the last run's to act on, not this one's.
+      feedback = undefined;
+      continue;
     }
     if (state.questions.length >= MAX_QUESTIONS) {
       throw ApplicationFailure.create({
@@ -80,6 +83,7 @@ async function runOnce(
     ...(note ? { note } : {}),
     ...messagesForRun(state),
     ...allowanceOf(job, state),
+    ...(state.sessionBaseline() ? { sessionSpent: state.sessionBaseline() as AgentUsage } : {}),
   });
   let running = true;
   const live = deliverWhileRunning(job, state, ws, () => running);

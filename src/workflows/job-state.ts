@@ -18,7 +18,7 @@ import type {
 import { branchFor } from '../shared/ids.js';
 import { agentUsed, phaseChanged } from './job-metrics.js';
 import { spendOf } from './budget.js';
-import { spendText } from '../shared/spend.js';
+import { spendText, usageMinus } from '../shared/spend.js';
 
 /** How a workflow type runs the job code (agent-job.ts): which changes apply, and what it records. */
 export interface JobStyle {
@@ -47,6 +47,11 @@ export class JobState {
   usage: AgentUsage | null = null;
   /** The last running total reported by a session-total CLI. */
   private sessionUsage: AgentUsage | null = null;
+
+  /** What the current session had reported before the next run: that run's own spend is its report less this. */
+  sessionBaseline(): AgentUsage | null {
+    return this.session ? this.sessionUsage : null;
+  }
   /** The setup steps' results, once they ran. */
   setup: ValidationCheck[] | null = null;
   /** The repository's and worker's defaults as the job's first checkout found them (undefined: none yet). */
@@ -64,6 +69,8 @@ export class JobState {
   /** The subtasks its agent started (subtasks.ts), and how many times it asked for some. */
   readonly subtasks: SubtaskEntry[] = [];
   subtaskRequests = 0;
+  /** What its children took from the tree's total: each child and the share it was handed. */
+  subtasksAllotted = 0;
   readonly rounds: ValidationRound[] = [];
   readonly durationsMs: Record<string, number> = {};
   private phaseStartedAt = Date.now();
@@ -131,7 +138,7 @@ export class JobState {
   addUsage(reported: AgentUsage, sameSessionTotal: boolean): void {
     const prev = sameSessionTotal ? this.sessionUsage : null;
     this.sessionUsage = reported;
-    const u = prev ? minus(reported, prev) : reported;
+    const u = prev ? usageMinus(reported, prev) : reported;
     agentUsed(this.job.agent.kind, u);
     this.addSpent(u);
   }
@@ -178,17 +185,6 @@ export class JobState {
     }
     return lines.join('\n');
   }
-}
-
-function minus(a: AgentUsage, b: AgentUsage): AgentUsage {
-  return {
-    inputTokens: Math.max(0, a.inputTokens - b.inputTokens),
-    outputTokens: Math.max(0, a.outputTokens - b.outputTokens),
-    cachedInputTokens: Math.max(0, a.cachedInputTokens - b.cachedInputTokens),
-    costUsd: a.costUsd === null ? null : Math.max(0, a.costUsd - (b.costUsd ?? 0)),
-    // Turns are counted per run by every backend.
-    turns: a.turns,
-  };
 }
 
 const clipText = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

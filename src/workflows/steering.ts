@@ -3,8 +3,8 @@
  * at its next opportunity: into the live session of a CLI that takes input while it runs (Claude Code's
  * stream-json), or else in the prompt of the agent's next run.
  */
-import { condition, log, setHandler } from '@temporalio/workflow';
-import { MESSAGES_MAX, messageText } from '../shared/message.js';
+import { condition, isCancellation, log, setHandler } from '@temporalio/workflow';
+import { LIVE_INPUT_AGENTS, MESSAGES_MAX, messageText } from '../shared/message.js';
 import type { JobInput, RunAgentInput, Workspace } from '../shared/schemas.js';
 import { hostActivities } from './activity-proxies.js';
 import { messageSignal } from './definitions.js';
@@ -18,6 +18,14 @@ export function listenForMessages(state: JobState): void {
     state.messages.push({ text: message.text, at: new Date().toISOString(), delivered: null });
     state.announce();
   });
+}
+
+/** Messages written into the session that the CLI never took (its run ended first): for the next run after all. */
+export function takeBack(state: JobState, unconfirmed: string[] | undefined): void {
+  for (const text of unconfirmed ?? []) {
+    const m = state.messages.find((x) => x.delivered !== null && x.text === text);
+    if (m) m.delivered = null;
+  }
 }
 
 export const hasUndelivered = (state: JobState): boolean => state.messages.some((m) => m.delivered === null);
@@ -39,6 +47,7 @@ export function messagesForRun(state: JobState): Pick<RunAgentInput, 'messages' 
  * stays undelivered, for the next run. Ends once `running()` turns false and nothing is in flight.
  */
 export async function deliverWhileRunning(job: JobInput, state: JobState, ws: Workspace, running: () => boolean): Promise<void> {
+  if (!LIVE_INPUT_AGENTS.has(job.agent.kind)) return;
   const tried = new Set<number>();
   const next = () => state.messages.findIndex((m, i) => m.delivered === null && !tried.has(i));
   for (;;) {
@@ -48,12 +57,19 @@ export async function deliverWhileRunning(job: JobInput, state: JobState, ws: Wo
     tried.add(i);
     const message = state.messages[i];
     if (!message) return;
+    // Short, and never the job's failure: a delivery that does not happen leaves the message for the next run.
     const acts = hostActivities(job, ws.hostQueue, 'steering message to the live session', {
+      scheduleToStartTimeout: '10s',
       startToCloseTimeout: '30s',
-      retry: { maximumAttempts: 3 },
+      retry: { maximumAttempts: 2 },
     });
-    const out = await acts.steerAgent({ jobId: job.id, text: message.text });
-    if (out.delivered && message.delivered === null) message.delivered = 'live';
+    try {
+      const out = await acts.steerAgent({ jobId: job.id, text: message.text });
+      if (out.delivered && message.delivered === null) message.delivered = 'live';
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('a steering message was not delivered live; the next run gets it', { error: String(err) });
+    }
     state.announce();
   }
 }

@@ -94,7 +94,10 @@ async function freePort(): Promise<number> {
 const hookConfig = (port: number, events: string[]): DroverConfigInput =>
   ({
     ui: { url: UI },
-    notify: { webhooks: [{ url: `http://127.0.0.1:${port}/worker`, events, secretEnv: 'DROVER_TEST_HOOK_SECRET' }] },
+    notify: {
+      jobWebhookAllow: ['http://127.0.0.1:*/**'],
+      webhooks: [{ url: `http://127.0.0.1:${port}/worker`, events, secretEnv: 'DROVER_TEST_HOOK_SECRET' }],
+    },
   }) as DroverConfigInput;
 
 describe('notifications', () => {

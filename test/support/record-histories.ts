@@ -24,6 +24,7 @@ const env = await startTestEnv(
     agents: { 'claude-code': { model: 'claude-sonnet-4-5' } },
     // The setup recordings take validation from a .drover.yml, on the host.
     repos: { trustConfig: ['/tmp/**'] },
+    notify: { jobWebhookAllow: ['http://127.0.0.1:*/**'] },
   },
   agentWorkerEnv(model, 'sk-ant-recording-key'),
 );

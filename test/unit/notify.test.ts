@@ -117,6 +117,7 @@ describe('deliverEvent', () => {
     const deps: NotifyDeps = {
       namespace: 'default',
       uiBase: 'http://ui.example/',
+      jobAllow: ['http://127.0.0.1:*/**'],
       targets: [
         { kind: 'webhook', url: `${base}/worker`, events: ['succeeded'], secret: SECRET },
         { kind: 'webhook', url: `${base}/other`, events: ['failed'], secret: SECRET },
@@ -145,7 +146,10 @@ describe('deliverEvent', () => {
 
   it('signs job hooks with the job secret; a 4xx is refused for good, a 503 and a closed port are retried', async () => {
     got.length = 0;
-    const ctx = { notify: { namespace: 'default', targets: [], jobSecret: 'job-secret-123' }, runtime: createHostRuntime() };
+    const ctx = {
+      notify: { namespace: 'default', targets: [], jobSecret: 'job-secret-123', jobAllow: ['http://127.0.0.1:*/**'] },
+      runtime: createHostRuntime(),
+    };
     await deliverEvent(ctx, delivery({}, [`${base}/job`]), run());
     assert.ok(verify('job-secret-123', got[0]!.body, got[0]!.headers['x-drover-signature'] as string));
 
@@ -176,9 +180,17 @@ describe('deliverEvent', () => {
     );
   });
 
-  it('skips targets an earlier attempt delivered', async () => {
+  it('sends no job webhook on a worker that allows none', async () => {
     got.length = 0;
     const ctx = { notify: { namespace: 'default', targets: [] }, runtime: createHostRuntime() };
+    const refused = await deliverEvent(ctx, delivery({}, [`${base}/job`]), run()).catch(toFailure);
+    assert.match(String(refused?.message), /sends no job webhooks/);
+    assert.equal(got.length, 0);
+  });
+
+  it('skips targets an earlier attempt delivered', async () => {
+    got.length = 0;
+    const ctx = { notify: { namespace: 'default', targets: [], jobAllow: ['http://127.0.0.1:*/**'] }, runtime: createHostRuntime() };
     const done = new Set<string>();
     await deliverEvent(ctx, delivery({}, [`${base}/a`]), run(done));
     await deliverEvent(ctx, delivery({}, [`${base}/a`, `${base}/b`]), run(done));

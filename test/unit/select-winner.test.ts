@@ -154,6 +154,12 @@ describe('attempts in the job schema', () => {
       assert.equal(j.integrate, undefined);
       assert.equal(JobInput.safeParse(j).success, true);
     }
+    const budgeted = attemptJobs(JobInput.parse({ ...base, id: 'b', attempts: 3, budget: { tokens: 1000, usd: 3, wallTime: '1h' } }));
+    assert.deepEqual(
+      budgeted.map((j) => j.budget),
+      Array.from({ length: 3 }, () => ({ tokens: 333, usd: 1, wallTime: '1h', wip: false })),
+      'attempts share the tokens and cost; each has the whole wall time',
+    );
     const three = JobInput.parse({ ...base, id: 'k', attempts: 3 });
     assert.deepEqual(
       attemptAgents(three).map((a) => a.kind),

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fullPrompt, planRun } from '../../src/activities/agent.js';
+import { refuseMessage } from '../../src/client/message.js';
 import { createDailySpend, tighter } from '../../src/activities/daily-spend.js';
 import { claudeCodeBackend } from '../../src/backends/claude-code-backend.js';
 import { ClaudeCodeSettings } from '../../src/config/schema.js';
@@ -25,7 +26,7 @@ describe('steering messages', () => {
     assert.deepEqual(messageText({ text: '  hi  ' }), { text: 'hi' });
     assert.deepEqual(messageText('hi'), { problem: 'expected an object {"text": "..."}' });
     assert.deepEqual(messageText({ text: ' ' }), { problem: 'text: must not be empty' });
-    assert.match((messageText({ text: 'x'.repeat(4_001) }) as { problem: string }).problem, /at most 4000/);
+    assert.match((messageText({ text: 'x'.repeat(2_001) }) as { problem: string }).problem, /at most 2000/);
   });
 
   it('puts every message in a full prompt, and only the new ones in a follow-up', () => {
@@ -66,6 +67,30 @@ describe('steering messages', () => {
     assert.deepEqual(run.read('stdout', JSON.stringify(replay)).delivered, ['also add tests']);
     assert.equal(run.read('stdout', JSON.stringify({ type: 'result', subtype: 'success', result: 'ok' })).final, true);
     assert.equal(run.steer?.('too late'), undefined, 'after the final result the CLI takes no more input');
+  });
+
+  it('takes several queued messages from one replay, and reports the ones the CLI never took', () => {
+    const run = claudeCodeBackend.start({
+      agent: { kind: 'claude-code' },
+      settings: ClaudeCodeSettings.parse({}),
+      prompt: 'Task',
+      worktree: '/w',
+      droverEnv: {},
+    });
+    run.steer?.('one');
+    run.steer?.('two');
+    run.steer?.('three');
+    const merged = { type: 'user', isReplay: true, message: { role: 'user', content: [{ type: 'text', text: 'one\ntwo' }] } };
+    assert.deepEqual(run.read('stdout', JSON.stringify(merged)).delivered, ['one', 'two']);
+    assert.deepEqual(run.unconfirmed?.(), ['three']);
+  });
+
+  it('are refused at the edge when no run could get them', () => {
+    const running = { execution: 'RUNNING', phase: 'running_agent' };
+    assert.doesNotThrow(() => refuseMessage('j', running));
+    assert.throws(() => refuseMessage('j', { ...running, execution: 'COMPLETED' }), /has already ended \(completed\)/);
+    assert.throws(() => refuseMessage('j', { ...running, phase: 'committing' }), /its agent has finished/);
+    assert.throws(() => refuseMessage('j', { ...running, attempts: [] }), /runs as attempts/);
   });
 
   it("counts Claude Code's model calls once each, however many lines a call's message spans", () => {

@@ -58,10 +58,12 @@ export const RunAgentInput = z.object({
    */
   answering: z.enum(['native', 'file']).optional(),
   /** A person's steering messages so far, in order; the last `newMessages` of them reach the agent for the first time. */
-  messages: z.array(z.string()).max(50).optional(),
+  messages: z.array(z.string()).max(20).optional(),
   newMessages: z.number().int().optional(),
   /** What this run may spend before it is stopped (the job's budget, less what it spent). */
   allowance: RunAllowance.optional(),
+  /** The session's total as its last run reported it, for CLIs that report totals (the worker's daily count). */
+  sessionSpent: AgentUsage.optional(),
   /** Drover's word on the agent's last request (its subtasks' results, or a refusal), for this run only. */
   note: z.string().max(50_000).optional(),
   /** The run answers a subtask's question: what it writes to out/answer.md (or its last message) is the answer. */
@@ -86,6 +88,8 @@ export const RunAgentOutput = z.object({
   usageScope: z.enum(['run', 'session']).optional(),
   /** The run was stopped because it spent its allowance. */
   overBudget: z.boolean().optional(),
+  /** Steering messages written into the session that the CLI had not taken when the run ended. */
+  unconfirmed: z.array(z.string()).optional(),
 });
 export type RunAgentOutput = z.infer<typeof RunAgentOutput>;
 
