@@ -21,6 +21,15 @@ const usage = (tokens: number, usd: number | null = null) => ({
   turns: 1,
 });
 
+const claudeRun = () =>
+  claudeCodeBackend.start({
+    agent: { kind: 'claude-code' },
+    settings: ClaudeCodeSettings.parse({}),
+    prompt: 'Task',
+    worktree: '/w',
+    droverEnv: {},
+  });
+
 describe('steering messages', () => {
   it('checks the signal payload without zod: an object with non-empty text, bounded', () => {
     assert.deepEqual(messageText({ text: '  hi  ' }), { text: 'hi' });
@@ -51,13 +60,7 @@ describe('steering messages', () => {
   });
 
   it("writes a message into Claude Code's live session until its final result, and knows when it took it", () => {
-    const run = claudeCodeBackend.start({
-      agent: { kind: 'claude-code' },
-      settings: ClaudeCodeSettings.parse({}),
-      prompt: 'Task',
-      worktree: '/w',
-      droverEnv: {},
-    });
+    const run = claudeRun();
     assert.ok(run.invocation.argv.includes('--replay-user-messages'));
     const lines = run.steer?.('also add tests');
     assert.equal(JSON.parse(lines?.[0] ?? '{}').message.content, 'also add tests');
@@ -70,13 +73,7 @@ describe('steering messages', () => {
   });
 
   it('takes several queued messages from one replay, and reports the ones the CLI never took', () => {
-    const run = claudeCodeBackend.start({
-      agent: { kind: 'claude-code' },
-      settings: ClaudeCodeSettings.parse({}),
-      prompt: 'Task',
-      worktree: '/w',
-      droverEnv: {},
-    });
+    const run = claudeRun();
     run.steer?.('one');
     run.steer?.('two');
     run.steer?.('three');
@@ -94,13 +91,7 @@ describe('steering messages', () => {
   });
 
   it("counts Claude Code's model calls once each, however many lines a call's message spans", () => {
-    const run = claudeCodeBackend.start({
-      agent: { kind: 'claude-code' },
-      settings: ClaudeCodeSettings.parse({}),
-      prompt: 'Task',
-      worktree: '/w',
-      droverEnv: {},
-    });
+    const run = claudeRun();
     const line = (id: string, output: number) =>
       JSON.stringify({ type: 'assistant', message: { id, content: [], usage: { input_tokens: 100, output_tokens: output } } });
     run.read('stdout', line('m1', 1));
