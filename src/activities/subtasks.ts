@@ -38,6 +38,8 @@ async function merge(deps: ActivityContext, input: MergeSubtasksInput): Promise<
     const out = await whileJobStopped(deps, input.jobId, input.worktree, () =>
       deps.git.mergeIntoWorktree({ repo, snapshot: input.snapshot, commits: input.commits }, call),
     );
+    // The children are done with their base: the mirror keeps no ref to it (the job's git directory has it).
+    await deps.git.deleteRef(deps.paths.mirror(input.repo), snapshotRef(input.jobId), call).catch(() => undefined);
     log({
       source: 'git',
       text: `merged ${input.commits.length} subtask commit(s)${out.conflicts.length ? `; conflicts in ${out.conflicts.join(', ')}` : ''}`,

@@ -18,6 +18,7 @@ export async function prepareJob(spec: JobSpecInput, config: Pick<DroverConfig, 
   const parsed = JobSpec.safeParse(spec);
   if (!parsed.success) throw new AppError('InvalidInput', `invalid job: ${oneLine(parsed.error)}`);
   const job = parsed.data;
+  if (job.subtaskOf) throw new AppError('InvalidInput', 'invalid job: subtaskOf: is set only by Drover, on the subtasks a job starts');
   let repo = job.repo;
   if (isLocalRepo(repo)) {
     repo = resolve(repo.replace(/^file:\/\//i, ''));

@@ -16,11 +16,13 @@ export const inputActivities = proxyLocalActivities<Activities>({
 /**
  * prepareWorkspace runs on a queue shared by workers (the backend's queue, or the job queue for histories
  * from before backend queues): whichever worker takes it becomes the job's host. It has no schedule-to-start
- * timeout: with no worker for the backend, the job waits for one.
+ * timeout: with no worker for the backend, the job waits for one. A subtask's prepare goes to its parent's
+ * host (`pinned`), and has one: that worker gone, the subtask's base is gone with it.
  */
-export function sharedActivities(job: JobInput, taskQueue?: string) {
+export function sharedActivities(job: JobInput, taskQueue?: string, pinned = false) {
   return proxyActivities<Activities>({
     ...(taskQueue ? { taskQueue } : {}),
+    ...(pinned ? { scheduleToStartTimeout: job.timeouts.workerPickup } : {}),
     startToCloseTimeout: '1h',
     heartbeatTimeout: job.timeouts.heartbeat,
     retry: QUICK_RETRY,

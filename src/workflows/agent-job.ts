@@ -48,7 +48,14 @@ export async function agentJobV2(rawInput: unknown): Promise<JobResult> {
 async function runJob(rawInput: unknown, style: JobStyle): Promise<JobResult> {
   const job = style.inputByActivity ? await parseByActivity(rawInput) : parseInSandbox(rawInput);
   const state = new JobState(job, style);
-
+  // Only a parent job sets subtaskOf on its children: it picks the host, the fetch and the defaults.
+  if (job.subtaskOf && job.subtaskOf.parent !== workflowInfo().parent?.workflowId) {
+    throw ApplicationFailure.create({
+      type: 'InvalidInput',
+      message: 'invalid job: subtaskOf: is set only by a parent job',
+      nonRetryable: true,
+    });
+  }
   setHandler(statusQuery, () => state.view());
   listenForAnswers(job, state);
   listenForMessages(state);
@@ -103,18 +110,22 @@ export async function attempts(job: JobInput, state: JobState, start?: StartPoin
         state.enter('cancelled');
         throw err;
       }
-      if (hostLost(err) && state.attempt <= job.maxWorkerRestarts) {
+      // A subtask's base (its parent's snapshot) was only on the lost host: starting over cannot help.
+      if (hostLost(err) && state.attempt <= job.maxWorkerRestarts && !job.subtaskOf) {
         const gone = state.worker ?? 'unknown';
         state.attempt += 1;
         state.revision = 0;
         state.rounds.length = 0;
+        state.subtasks.length = 0;
+        state.subtaskRequests = 0;
+        state.subtasksAllotted = 0;
         // Answers already given stay valid: the new attempt's prompt carries them.
         // The timer's summary is how the restart shows up in the history and the UI.
         await sleep('1s', { summary: `worker ${gone} is gone; starting the job over (attempt ${state.attempt})` });
         continue;
       }
       state.enter('failed');
-      throw jobFailure(err, state);
+      throw jobFailure(err, state, job.subtaskOf?.host);
     }
   }
 }
@@ -148,12 +159,14 @@ function parseInSandbox(raw: unknown): JobInput {
 }
 
 /** The job's failure with a stable Drover type and the root cause's message, whatever layer it came from. */
-function jobFailure(err: unknown, state: JobState): unknown {
+function jobFailure(err: unknown, state: JobState, parentHost?: string): unknown {
   if (err instanceof ApplicationFailure && !(err.cause instanceof Error)) return err;
   if (hostLost(err)) {
     return ApplicationFailure.create({
       type: 'WorkerUnavailable',
-      message: `the worker holding the worktree (${state.worker ?? 'unknown'}) is gone, and ${state.attempt - 1} restart(s) did not help`,
+      message: parentHost
+        ? `the worker of the parent job (task queue ${parentHost}), which holds this subtask's base, is gone`
+        : `the worker holding the worktree (${state.worker ?? 'unknown'}) is gone, and ${state.attempt - 1} restart(s) did not help`,
       nonRetryable: true,
       cause: err as Error,
     });
@@ -186,7 +199,7 @@ async function runAttempt(job: JobInput, state: JobState, start?: StartPoint): P
     state.waitingQueue = queue;
   }
   state.enter('preparing');
-  const ws = await sharedActivities(job, queue).prepareWorkspace({
+  const ws = await sharedActivities(job, queue, !!job.subtaskOf).prepareWorkspace({
     jobId: job.id,
     repo: job.repo,
     base: start?.base ?? job.base,

@@ -13,15 +13,19 @@ import {
 } from '@temporalio/workflow';
 import { failureTypeOf } from '../shared/errors.js';
 import { branchFor, repoSlug } from '../shared/ids.js';
-import type { JobInput, JobResult, SubtaskEntry, SubtaskRequest, Workspace } from '../shared/schemas.js';
+import type { JobInput, JobResult, MergeSubtasksOutput, SubtaskEntry, SubtaskRequest, Workspace } from '../shared/schemas.js';
 import { DroverAgent, DroverRepo, DroverStatus } from '../shared/search-attributes.js';
 import { jobPlan } from '../shared/job-plan.js';
-import { subtaskJobs, subtaskRefusal } from '../shared/subtasks.js';
+import { agentRefusal, allottedBy, budgetShare, subtaskJobs, subtaskRefusal } from '../shared/subtasks.js';
 import { hostActivities } from './activity-proxies.js';
+import { spendOf } from './budget.js';
 import type { JobState } from './job-state.js';
 
 /** Requests a job may make, refused ones included: an agent that keeps asking is stuck. */
 const MAX_REQUESTS = 10;
+/** What the agent is told is clipped to this many characters, and lists this many conflicted files. */
+const MAX_NOTE = 20_000;
+const MAX_CONFLICTS_LISTED = 100;
 
 type ChildEnd = { result: JobResult } | { status: 'failed' | 'cancelled'; failure: { type: string; message: string } };
 
@@ -36,7 +40,7 @@ export async function runSubtasks(job: JobInput, state: JobState, ws: Workspace,
     });
   }
   const started = state.subtasks.length;
-  const refusal = subtaskRefusal(job, started, reqs.length);
+  const refusal = subtaskRefusal(job, started, reqs.length, state.subtasksAllotted) ?? agentRefusal(job, reqs);
   if (refusal) return refusal;
   const host = hostActivities(job, ws.hostQueue, `snapshot the worktree for ${reqs.length} subtask(s)`);
   const { commit: snapshot } = await host.snapshotForSubtasks({
@@ -46,7 +50,10 @@ export async function runSubtasks(job: JobInput, state: JobState, ws: Workspace,
     baseCommit: ws.baseCommit,
   });
   const plan = jobPlan(job, state.defaults ?? undefined);
-  const children = subtaskJobs(job, reqs, { started, snapshot, host: ws.hostQueue, plan });
+  const budget = budgetShare(job.budget, spendOf(state), reqs.length);
+  const allotted = state.subtasksAllotted;
+  const children = subtaskJobs(job, reqs, { started, snapshot, host: ws.hostQueue, plan, allotted, budget });
+  state.subtasksAllotted += allottedBy(children);
   const entries = children.map((c) => ({ id: c.id, title: c.subtaskOf?.title ?? c.id, status: 'running', branch: branchFor(c.id) }));
   state.subtasks.push(...entries);
   state.enter('running_subtasks');
@@ -72,7 +79,7 @@ export async function runSubtasks(job: JobInput, state: JobState, ws: Workspace,
           snapshot,
           commits,
         });
-  return summary(entries, ends, merged.conflicts);
+  return summary(entries, ends, merged);
 }
 
 /** One child job; its failure (or its own cancellation) is reported to the parent's agent, not thrown. */
@@ -98,7 +105,7 @@ async function runChild(job: JobInput, child: JobInput): Promise<ChildEnd> {
 }
 
 /** What the parent's agent is told: each child's status, files and checks, and what the merge left to resolve. */
-function summary(entries: SubtaskEntry[], ends: ChildEnd[], conflicts: string[]): string {
+function summary(entries: SubtaskEntry[], ends: ChildEnd[], { conflicts, conflictsMore }: MergeSubtasksOutput): string {
   const lines = ['Your subtasks ran. Their changes are merged into your worktree:', ''];
   ends.forEach((end, i) => {
     const e = entries[i]!;
@@ -116,10 +123,13 @@ function summary(entries: SubtaskEntry[], ends: ChildEnd[], conflicts: string[])
     if (r.failure) lines.push(`  failure: ${r.failure.type}: ${r.failure.message.slice(0, 500)}`);
   });
   if (conflicts.length) {
-    lines.push('', `Merging them left conflict markers in: ${conflicts.join(', ')}. Resolve them.`);
+    const n = conflicts.length - MAX_CONFLICTS_LISTED + (conflictsMore ?? 0);
+    const more = n > 0 ? ` and ${n} more file(s)` : '';
+    lines.push('', `Merging them left conflict markers in: ${conflicts.slice(0, MAX_CONFLICTS_LISTED).join(', ')}${more}. Resolve them.`);
   }
   lines.push('', 'Continue your task.');
-  return lines.join('\n');
+  const note = lines.join('\n');
+  return note.length > MAX_NOTE ? `${note.slice(0, MAX_NOTE)}\n…(clipped)\n\nContinue your task.` : note;
 }
 
 function validationOf(r: JobResult): string {

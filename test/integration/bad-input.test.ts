@@ -77,6 +77,20 @@ describe('bad input is rejected at submit', () => {
       ],
       /validate\.0\.command/,
     ],
+    [
+      'a job file that sets subtaskOf (only a parent job sets it)',
+      (id) => [
+        '--id',
+        id,
+        '--file',
+        jobFile(
+          'subtask-of.yaml',
+          `repo: ${repo}\nprompt: x\nagent: {kind: command, command: "true"}\n` +
+            'subtaskOf: {parent: p, depth: 1, host: "q@w", title: t, parentPrompt: x, parentAgent: {kind: command, command: "true"}}\n',
+        ),
+      ],
+      /invalid job: subtaskOf: is set only by Drover/,
+    ],
     ['an invalid job id', () => ['--id', '../escape', '--repo', repo, ...ok], /id: /],
     [
       'a token in the repository URL',

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { WORKFLOW_TYPE } from '../../src/client.js';
+import { JobInput } from '../../src/shared/schemas.js';
 import { agentScript, drover, git, isAlive, makeRepo, serverAndWorker, tempDir, waitFor } from '../support/harness.js';
 
 /**
@@ -58,6 +60,16 @@ if grep -q "conflict markers in: shared.txt" "$DROVER_PROMPT_FILE"; then
   cp shared.txt "$MARKS/merged.txt"; echo resolved > shared.txt; exit 0
 fi
 printf '[{"title": "x", "prompt": "WRITE-X"}, {"title": "y", "prompt": "WRITE-Y"}]' > "$DROVER_SUBTASKS_FILE"`;
+
+/** The parent writes a file first, so its snapshot is a new commit; each child writes only if it sees that file. */
+const SNAPSHOT_AGENT = `
+case "$(cat "$DROVER_PROMPT_FILE")" in
+  *WRITE-ONE*) if [ -f parent-first.txt ]; then echo one > one.txt; fi; exit 0 ;;
+  *WRITE-TWO*) if [ -f parent-first.txt ]; then echo two > two.txt; fi; exit 0 ;;
+esac
+if grep -q "Your subtasks ran" "$DROVER_PROMPT_FILE"; then echo after > parent-after.txt; exit 0; fi
+echo first > parent-first.txt
+printf '[{"title": "one", "prompt": "WRITE-ONE"}, {"title": "two", "prompt": "WRITE-TWO"}]' > "$DROVER_SUBTASKS_FILE"`;
 
 describe('subtasks', () => {
   const ctx = serverAndWorker();
@@ -155,6 +167,57 @@ describe('subtasks', () => {
       /^<<<<<<< [\s\S]*x from one[\s\S]*=======[\s\S]*y from two[\s\S]*>>>>>>> /m,
     );
     assert.equal(git(repo, 'show', `drover/${jobId}:shared.txt`), 'resolved');
+  });
+
+  it('children start from a snapshot holding what the parent wrote first, and the final commit holds it all', async () => {
+    const repo = makeRepo();
+    const { jobId } = await ctx.env.client.submit({
+      repo,
+      prompt: 'Write, then split',
+      agent: { kind: 'command', argv: ['bash', agentScript(SNAPSHOT_AGENT)] },
+    });
+    const result = await ctx.env.client.result(jobId);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    const base = result.baseCommit;
+    const child = `${jobId}.s1`;
+    // The child's base is the snapshot: a commit on the parent's base, found in the mirror without a fetch.
+    const snapshot = git(repo, 'rev-parse', `drover/${child}~1`);
+    assert.notEqual(snapshot, base);
+    assert.equal(git(repo, 'rev-parse', `${snapshot}~1`), base);
+    assert.equal(git(repo, 'show', `${snapshot}:parent-first.txt`), 'first');
+    assert.doesNotMatch((await drover(ctx.env.config, ['logs', child])).stdout, /fetched /);
+    const files = git(repo, 'ls-tree', '-r', '--name-only', `drover/${jobId}`).split('\n');
+    for (const f of ['parent-first.txt', 'one.txt', 'two.txt', 'parent-after.txt'])
+      assert.ok(files.includes(f), `${f} in ${files.join(' ')}`);
+    assert.equal(git(repo, 'show', `drover/${jobId}:one.txt`), 'one');
+  });
+
+  it('refuses a job that claims to be a subtask of a job that is not its parent', async () => {
+    const jobId = `fake-subtask-${Date.now()}`;
+    const input = JobInput.parse({
+      id: jobId,
+      repo: makeRepo(),
+      prompt: 'x',
+      agent: { kind: 'command', command: 'true' },
+      subtaskOf: {
+        parent: 'someone-else',
+        depth: 1,
+        host: 'nowhere',
+        title: 't',
+        parentPrompt: 'p',
+        parentAgent: { kind: 'command', command: 'true' },
+      },
+    });
+    await ctx.env.client.client.workflow.start(WORKFLOW_TYPE, { workflowId: jobId, taskQueue: ctx.env.config.taskQueue, args: [input] });
+    const status = await waitFor('the job to end', async () => {
+      const s = await ctx.env.client.status(jobId);
+      return s.execution === 'RUNNING' ? undefined : s;
+    });
+    assert.equal(status.execution, 'FAILED');
+    await assert.rejects(ctx.env.client.result(jobId), (err: Error) => {
+      const cause = err.cause as (Error & { type?: string }) | undefined;
+      return cause?.type === 'InvalidInput' && /subtaskOf: is set only by a parent job/.test(cause.message);
+    });
   });
 
   it('cancelling the parent cancels both children and ends their agents', async () => {

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseSubtasks, prepareSubtaskFiles, takeSubtasks } from '../../src/activities/subtasks-file.js';
 import { JobInput } from '../../src/shared/schemas.js';
-import { subtaskJobs, subtaskRefusal } from '../../src/shared/subtasks.js';
-import { tempDir } from '../support/harness.js';
+import { prepareJob } from '../../src/client.js';
+import { DroverConfig } from '../../src/config/schema.js';
+import { AppError } from '../../src/shared/errors.js';
+import { agentRefusal, allottedBy, budgetShare, subtaskJobs, subtaskRefusal } from '../../src/shared/subtasks.js';
+import { makeRepo, tempDir } from '../support/harness.js';
 
 const job = (extra: Record<string, unknown> = {}) =>
   JobInput.parse({
@@ -105,5 +108,67 @@ describe('subtask limits', () => {
     assert.equal(children[0]!.subtaskOf?.parentPrompt, 'Parent task');
     assert.equal(children[0]!.budget, undefined);
     for (const c of children) assert.ok(JobInput.safeParse(c).success, c.id);
+  });
+
+  it('keeps the tree total over two requests: the second gets what the first did not allot', () => {
+    const parent = job({ subtasks: { total: 6 } });
+    const plan = { setup: [], validate: [], teardown: [], cache: [] };
+    const at = { snapshot: 's', host: 'q@w', plan };
+    const first = subtaskJobs(parent, [{ title: 'a', prompt: 'a' }], { ...at, started: 0, allotted: 0 });
+    const allotted = allottedBy(first);
+    assert.equal(allotted, 6);
+    assert.match(subtaskRefusal(parent, 1, 1, allotted) ?? '', /the job tree may have at most 0 more/);
+    // Had the first request taken 2 (a child and a share of 1), the second may start 4 in all, and they get the rest.
+    assert.equal(subtaskRefusal(parent, 1, 4, 2), undefined);
+    assert.match(subtaskRefusal(parent, 1, 5, 2) ?? '', /; 4 more may be started/);
+    const second = subtaskJobs(
+      parent,
+      [1, 2].map((n) => ({ title: `${n}`, prompt: 'p' })),
+      { ...at, started: 1, allotted: 2 },
+    );
+    assert.deepEqual(
+      second.map((c) => c.subtasks?.total),
+      [1, 1],
+    );
+    assert.equal(2 + allottedBy(second), 6);
+  });
+
+  it('gives each child an equal share of the budget the parent has left', () => {
+    const spent = { usd: 0.4, tokens: 1_000, turns: 4, wallTimeMs: 60_000 };
+    const share = budgetShare({ usd: 1, tokens: 5_000, turns: 10, wallTime: '10m', wip: true }, spent, 2);
+    assert.deepEqual(share, { wip: true, usd: 0.3, tokens: 2_000, turns: 3, wallTime: '540s' });
+    assert.equal(budgetShare(undefined, spent, 2), undefined);
+    const parent = job();
+    const [child] = subtaskJobs(parent, [{ title: 'a', prompt: 'a' }], {
+      started: 0,
+      snapshot: 's',
+      host: 'q@w',
+      plan: { setup: [], validate: [], teardown: [], cache: [] },
+      budget: budgetShare(parent.budget, { ...spent, usd: 0.5 }, 1),
+    });
+    assert.equal(child!.budget?.usd, 0.5);
+    assert.ok(JobInput.safeParse(child).success);
+  });
+
+  it('refuses a request for the command agent unless the parent is one', () => {
+    assert.match(agentRefusal(job({ agent: { kind: 'codex' } }), [{ agent: 'command' }]) ?? '', /cannot ask for the "command" agent/);
+    assert.equal(agentRefusal(job(), [{ agent: 'command' }]), undefined);
+    assert.equal(agentRefusal(job({ agent: { kind: 'codex' } }), [{}, { agent: 'codex' }]), undefined);
+  });
+
+  it('refuses subtaskOf in a job the client submits, with one line', async () => {
+    const subtaskOf = {
+      parent: 'p',
+      depth: 1,
+      host: 'q',
+      title: 't',
+      parentPrompt: 'x',
+      parentAgent: { kind: 'command', command: 'true' },
+    };
+    const spec = { repo: makeRepo(), prompt: 'x', agent: { kind: 'command', command: 'true' }, subtaskOf } as never;
+    await assert.rejects(
+      prepareJob(spec, DroverConfig.parse({})),
+      (err: unknown) => err instanceof AppError && err.type === 'InvalidInput' && /^invalid job: subtaskOf: /.test(err.message),
+    );
   });
 });

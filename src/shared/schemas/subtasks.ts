@@ -65,5 +65,9 @@ export const MergeSubtasksInput = z.object({
   commits: z.array(z.string()).max(20),
 });
 export type MergeSubtasksInput = z.infer<typeof MergeSubtasksInput>;
-export const MergeSubtasksOutput = z.object({ conflicts: z.array(z.string()).max(1_000) });
+/** At most 100 conflicted files are listed; `conflictsMore` counts the others. */
+export const MergeSubtasksOutput = z.object({
+  conflicts: z.array(z.string()).max(1_000),
+  conflictsMore: z.number().int().optional(),
+});
 export type MergeSubtasksOutput = z.infer<typeof MergeSubtasksOutput>;
