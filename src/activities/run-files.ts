@@ -12,7 +12,7 @@ import { readNoFollow, removeNoFollow, UnsafeFile, writeNoFollow } from './no-fo
 
 /** The directory agents used before run directories; still read, never written through. */
 export const LEGACY_DIR = '.drover';
-const ASK_DIR = 'ask';
+export const ASK_DIR = 'ask';
 /** Where a CLI writes what Drover reads after the run (a trajectory): the agent's to write, like ask/. */
 const OUT_DIR = 'out';
 const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
@@ -52,7 +52,7 @@ export async function writeRunFiles(runDir: string, input: RunInput, fullPrompt:
 }
 
 async function writeFiles(runDir: string, input: RunInput, fullPrompt: string): Promise<Record<string, string>> {
-  await clearQuestion(runDir, input.worktree);
+  await clearAskFile(runDir, input.worktree, QUESTION);
   const env: Record<string, string> = {
     DROVER_PROMPT_FILE: join(runDir, 'prompt.md'),
     DROVER_QUESTION_FILE: join(runDir, ASK_DIR, QUESTION),
@@ -79,18 +79,39 @@ async function writeFiles(runDir: string, input: RunInput, fullPrompt: string): 
  * that is a link, not a regular file, too big or not {"question": "..."} is the agent's protocol error.
  */
 export async function takeQuestion(runDir: string, worktree: string): Promise<string | undefined> {
+  const text = await takeAskFile(runDir, worktree, QUESTION, MAX_QUESTION_BYTES, 'question');
+  return text === undefined ? undefined : parseQuestion(text);
+}
+
+/**
+ * The text of a file the agent writes to ask for something (`ask/<name>`, then `.drover/<name>` in the
+ * worktree), removed once read so no later run repeats it. Never read through a link, and bounded.
+ */
+export async function takeAskFile(
+  runDir: string,
+  worktree: string,
+  name: string,
+  maxBytes: number,
+  what: string,
+): Promise<string | undefined> {
   for (const dir of [join(runDir, ASK_DIR), join(worktree, LEGACY_DIR)]) {
-    const text = await readNoFollow(dir, QUESTION, MAX_QUESTION_BYTES).catch((err: unknown) => {
+    const text = await readNoFollow(dir, name, maxBytes).catch((err: unknown) => {
       if (!(err instanceof UnsafeFile)) throw err;
-      // A repository may ship .drover as a link: then it is no place for a question, and is left alone.
+      // A repository may ship .drover as a link: then it is no place for a request, and is left alone.
       if (err.part === 'dir' && dir.endsWith(LEGACY_DIR)) return undefined;
-      throw new AppError('AgentProtocolError', `the question file ${err.path} ${err.why}; write a regular file`);
+      throw new AppError('AgentProtocolError', `the ${what} file ${err.path} ${err.why}; write a regular file`);
     });
     if (text === undefined) continue;
-    await removeNoFollow(dir, QUESTION);
-    return parseQuestion(text);
+    await removeNoFollow(dir, name);
+    return text;
   }
   return undefined;
+}
+
+/** Removes an ask file an earlier run left, in both places, so a run never repeats another's request. */
+export async function clearAskFile(runDir: string, worktree: string, name: string): Promise<void> {
+  await removeNoFollow(join(runDir, ASK_DIR), name);
+  await removeNoFollow(join(worktree, LEGACY_DIR), name);
 }
 
 /** Removes what a CLI left in the output directory, so a run never reads an earlier run's file. */
@@ -104,11 +125,6 @@ export async function readOutput(runDir: string, name: string): Promise<string |
     if (err instanceof UnsafeFile) throw new AppError('AgentProtocolError', `the agent's output file ${err.path} ${err.why}`);
     throw err;
   });
-}
-
-async function clearQuestion(runDir: string, worktree: string): Promise<void> {
-  await removeNoFollow(join(runDir, ASK_DIR), QUESTION);
-  await removeNoFollow(join(worktree, LEGACY_DIR), QUESTION);
 }
 
 function parseQuestion(text: string): string {

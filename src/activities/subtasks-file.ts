@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { type SubtaskRequest, SubtaskRequests } from '../shared/schemas.js';
-import { readNoFollow, removeNoFollow, UnsafeFile } from './no-follow.js';
-import { clearOutput, LEGACY_DIR, readOutput } from './run-files.js';
+import { ASK_DIR, clearAskFile, clearOutput, readOutput, takeAskFile } from './run-files.js';
 
-const ASK_DIR = 'ask';
 const SUBTASKS = 'subtasks.json';
 const MAX_SUBTASKS_BYTES = 256 * 1024;
 
@@ -18,25 +16,14 @@ const MAX_SUBTASKS_BYTES = 256 * 1024;
 export const subtasksEnv = (runDir: string): Record<string, string> => ({ DROVER_SUBTASKS_FILE: join(runDir, ASK_DIR, SUBTASKS) });
 
 /** Removes a file an earlier run left, so a run never repeats another's request. */
-export async function clearSubtasks(runDir: string, worktree: string): Promise<void> {
-  await removeNoFollow(join(runDir, ASK_DIR), SUBTASKS);
-  await removeNoFollow(join(worktree, LEGACY_DIR), SUBTASKS);
+export function clearSubtasks(runDir: string, worktree: string): Promise<void> {
+  return clearAskFile(runDir, worktree, SUBTASKS);
 }
 
 /** The subtasks the agent asked for, if it did (run directory first), consumed. */
 export async function takeSubtasks(runDir: string, worktree: string): Promise<SubtaskRequest[] | undefined> {
-  for (const dir of [join(runDir, ASK_DIR), join(worktree, LEGACY_DIR)]) {
-    const text = await readNoFollow(dir, SUBTASKS, MAX_SUBTASKS_BYTES).catch((err: unknown) => {
-      if (!(err instanceof UnsafeFile)) throw err;
-      // A repository may ship .drover as a link: then it is no place for a request, and is left alone.
-      if (err.part === 'dir' && dir.endsWith(LEGACY_DIR)) return undefined;
-      throw new AppError('AgentProtocolError', `the subtasks file ${err.path} ${err.why}; write a regular file`);
-    });
-    if (text === undefined) continue;
-    await removeNoFollow(dir, SUBTASKS);
-    return parseSubtasks(text);
-  }
-  return undefined;
+  const text = await takeAskFile(runDir, worktree, SUBTASKS, MAX_SUBTASKS_BYTES, 'subtasks');
+  return text === undefined ? undefined : parseSubtasks(text);
 }
 
 export function parseSubtasks(text: string): SubtaskRequest[] {

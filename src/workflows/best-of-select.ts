@@ -10,6 +10,7 @@ import { backendQueueFor, branchFor, dockerQueueFor } from '../shared/ids.js';
 import type { Candidate, JobInput, Selection } from '../shared/schemas.js';
 import { canWin, pickWinner } from '../shared/select-winner.js';
 import { criticOptions, hostActivities, sharedActivities } from './activity-proxies.js';
+import { rootMessage } from './child-jobs.js';
 
 export interface Choice {
   winner: number | null;
@@ -85,11 +86,4 @@ export async function publishWinner(job: JobInput, winner: Candidate): Promise<v
     summary: `put the winner ${winner.jobId} on ${branchFor(job.id)}`,
   });
   await acts.publishWinner({ jobId: job.id, repo: job.repo, branch: branchFor(job.id), commit: winner.commit ?? '' });
-}
-
-/** The message at the bottom of a failure's cause chain. */
-export function rootMessage(err: unknown): string {
-  let root = err as Error | undefined;
-  while (root?.cause instanceof Error) root = root.cause;
-  return root?.message ?? String(err);
 }

@@ -9,9 +9,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
-  executeChild,
   isCancellation,
-  ParentClosePolicy,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -20,12 +18,13 @@ import { attemptJobs, bestOfIdProblem } from '../shared/attempts.js';
 import { failureTypeOf } from '../shared/errors.js';
 import { branchFor, repoSlug } from '../shared/ids.js';
 import type { AgentUsage, Candidate, JobInput, JobResult } from '../shared/schemas.js';
-import { DroverAgent, DroverRepo, DroverStatus } from '../shared/search-attributes.js';
+import { DroverAgent, DroverRepo } from '../shared/search-attributes.js';
 import { type AttemptEnd, candidateOf, outcomeCounts } from '../shared/select-winner.js';
 import { inputActivities } from './activity-proxies.js';
 import { integrateWinner } from './best-of-integrate.js';
 import { BestOfState } from './best-of-state.js';
-import { type Choice, chooseWinner, publishWinner, rootMessage } from './best-of-select.js';
+import { type Choice, chooseWinner, publishWinner } from './best-of-select.js';
+import { rootMessage, runChildJob } from './child-jobs.js';
 import { statusQuery } from './definitions.js';
 
 interface Finished {
@@ -80,27 +79,9 @@ async function runAttempts(job: JobInput, children: JobInput[], state: BestOfSta
   return ends.map(({ end, finished }, i) => ({ end, candidate: candidateOf(children[i]!.id, children[i]!.agent, end, finished) }));
 }
 
-/** One attempt; its failure (or its own cancellation) is its candidate's, not the job's. */
-async function runAttempt(job: JobInput, child: JobInput): Promise<AttemptEnd> {
-  try {
-    const result = await executeChild<(input: unknown) => Promise<JobResult>>('agentJobV2', {
-      workflowId: child.id,
-      args: [child],
-      // The default cancellation type: cancelling the job waits for each attempt's cancellation to complete.
-      // A job that is terminated or times out still has its attempts cancelled, so they clean up.
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      typedSearchAttributes: [
-        { key: DroverStatus, value: 'queued' },
-        { key: DroverRepo, value: repoSlug(job.repo) },
-        { key: DroverAgent, value: child.agent.kind },
-      ],
-      staticSummary: `drover: attempt ${child.id.slice(job.id.length + 1)} of ${job.id} (${child.agent.kind})`,
-    });
-    return { result };
-  } catch (err) {
-    if (isCancellation(err)) return { status: 'cancelled', failure: { type: 'Cancelled', message: 'the attempt was cancelled' } };
-    return { status: 'failed', failure: { type: failureTypeOf(err) ?? 'Unexpected', message: rootMessage(err) } };
-  }
+function runAttempt(job: JobInput, child: JobInput): Promise<AttemptEnd> {
+  const summary = `drover: attempt ${child.id.slice(job.id.length + 1)} of ${job.id} (${child.agent.kind})`;
+  return runChildJob(job, child, 'attempt', summary);
 }
 
 /** The winner's result, its commit put on the job's branch, with every candidate listed. */

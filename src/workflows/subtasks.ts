@@ -3,21 +3,14 @@
  * of the parent's worktree, prepared on the parent's host. The parent waits for all of them, merges their
  * commits into its worktree and tells its agent how each went. Cancelling the parent cancels them.
  */
-import {
-  ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
-  executeChild,
-  isCancellation,
-  ParentClosePolicy,
-} from '@temporalio/workflow';
-import { failureTypeOf } from '../shared/errors.js';
-import { branchFor, repoSlug } from '../shared/ids.js';
+import { ApplicationFailure, CancellationScope, CancelledFailure } from '@temporalio/workflow';
+import { branchFor } from '../shared/ids.js';
 import type { JobInput, JobResult, MergeSubtasksOutput, SubtaskEntry, SubtaskRequest, Workspace } from '../shared/schemas.js';
-import { DroverAgent, DroverRepo, DroverStatus } from '../shared/search-attributes.js';
 import { jobPlan } from '../shared/job-plan.js';
 import { agentRefusal, allottedBy, budgetShare, subtaskJobs, subtaskRefusal } from '../shared/subtasks.js';
+import type { AttemptEnd } from '../shared/select-winner.js';
 import { hostActivities } from './activity-proxies.js';
+import { runChildJob } from './child-jobs.js';
 import { spendOf } from './budget.js';
 import type { JobState } from './job-state.js';
 
@@ -26,8 +19,6 @@ const MAX_REQUESTS = 10;
 /** What the agent is told is clipped to this many characters, and lists this many conflicted files. */
 const MAX_NOTE = 20_000;
 const MAX_CONFLICTS_LISTED = 100;
-
-type ChildEnd = { result: JobResult } | { status: 'failed' | 'cancelled'; failure: { type: string; message: string } };
 
 /** Runs the requested subtasks, or refuses them; returns what the agent is told next. */
 export async function runSubtasks(job: JobInput, state: JobState, ws: Workspace, reqs: SubtaskRequest[]): Promise<string> {
@@ -82,30 +73,13 @@ export async function runSubtasks(job: JobInput, state: JobState, ws: Workspace,
   return summary(entries, ends, merged);
 }
 
-/** One child job; its failure (or its own cancellation) is reported to the parent's agent, not thrown. */
-async function runChild(job: JobInput, child: JobInput): Promise<ChildEnd> {
-  try {
-    const result = await executeChild<(input: unknown) => Promise<JobResult>>('agentJobV2', {
-      workflowId: child.id,
-      args: [child],
-      // Cancelling the parent waits for each child's cancellation; a parent that is terminated still has them cancelled.
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      typedSearchAttributes: [
-        { key: DroverStatus, value: 'queued' },
-        { key: DroverRepo, value: repoSlug(job.repo) },
-        { key: DroverAgent, value: child.agent.kind },
-      ],
-      staticSummary: `drover: subtask ${child.id.slice(job.id.length + 1)} of ${job.id}: ${child.subtaskOf?.title ?? ''}`.slice(0, 200),
-    });
-    return { result };
-  } catch (err) {
-    if (isCancellation(err)) return { status: 'cancelled', failure: { type: 'Cancelled', message: 'the subtask was cancelled' } };
-    return { status: 'failed', failure: { type: failureTypeOf(err) ?? 'Unexpected', message: rootMessage(err) } };
-  }
+function runChild(job: JobInput, child: JobInput): Promise<AttemptEnd> {
+  const summary = `drover: subtask ${child.id.slice(job.id.length + 1)} of ${job.id}: ${child.subtaskOf?.title ?? ''}`;
+  return runChildJob(job, child, 'subtask', summary);
 }
 
 /** What the parent's agent is told: each child's status, files and checks, and what the merge left to resolve. */
-function summary(entries: SubtaskEntry[], ends: ChildEnd[], { conflicts, conflictsMore }: MergeSubtasksOutput): string {
+function summary(entries: SubtaskEntry[], ends: AttemptEnd[], { conflicts, conflictsMore }: MergeSubtasksOutput): string {
   const lines = ['Your subtasks ran. Their changes are merged into your worktree:', ''];
   ends.forEach((end, i) => {
     const e = entries[i]!;
@@ -137,10 +111,4 @@ function validationOf(r: JobResult): string {
   if (!last || last.checks.length === 0) return 'none';
   const failed = last.checks.filter((c) => !c.passed).map((c) => c.name);
   return failed.length ? `failed (${failed.join(', ')})` : `passed (${last.checks.map((c) => c.name).join(', ')})`;
-}
-
-function rootMessage(err: unknown): string {
-  let root = err as Error | undefined;
-  while (root?.cause instanceof Error) root = root.cause;
-  return root?.message ?? String(err);
 }
