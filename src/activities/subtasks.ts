@@ -1,12 +1,10 @@
 /** The parent's side of subtasks on its host: the snapshot its children start from, and merging them back. */
+import { subtaskBaseRef } from '../shared/ids.js';
 import type { MergeSubtasksInput, MergeSubtasksOutput, SnapshotInput, SnapshotOutput } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import { fetchShared } from './workspace-steps.js';
 import { jobCall, repoSource, requireJobRepo, whileJobStopped } from './workspace.js';
-
-/** Where a job's snapshot lives in the mirror: outside the refs a fetch prunes. */
-const snapshotRef = (jobId: string) => `refs/drover/subtask-base/${jobId}`;
 
 export function createSubtaskActivities(deps: ActivityContext) {
   return {
@@ -21,7 +19,7 @@ async function snapshot(deps: ActivityContext, input: SnapshotInput): Promise<Sn
   const mirror = deps.paths.mirror(input.repo);
   return withHeartbeat(async () => {
     const out = await whileJobStopped(deps, input.jobId, input.worktree, () =>
-      deps.git.snapshotWorktree({ repo, base: input.baseCommit, mirror, ref: snapshotRef(input.jobId) }, call),
+      deps.git.snapshotWorktree({ repo, base: input.baseCommit, mirror, ref: subtaskBaseRef(input.jobId) }, call),
     );
     deps.jobLog(input.jobId)({ source: 'git', text: `subtasks start from ${out.commit}` });
     return { commit: out.commit };
@@ -39,7 +37,7 @@ async function merge(deps: ActivityContext, input: MergeSubtasksInput): Promise<
       deps.git.mergeIntoWorktree({ repo, snapshot: input.snapshot, commits: input.commits }, call),
     );
     // The children are done with their base: the mirror keeps no ref to it (the job's git directory has it).
-    await deps.git.deleteRef(deps.paths.mirror(input.repo), snapshotRef(input.jobId), call).catch(() => undefined);
+    await deps.git.deleteRef(deps.paths.mirror(input.repo), subtaskBaseRef(input.jobId), call).catch(() => undefined);
     log({
       source: 'git',
       text: `merged ${input.commits.length} subtask commit(s)${out.conflicts.length ? `; conflicts in ${out.conflicts.join(', ')}` : ''}`,

@@ -4,7 +4,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { checkLocalOwner, checkRepoAllowed, checkRuntimeEnv } from '../config/policy.js';
 import type { GitCall, JobRepo } from '../git/git.js';
 import { AppError } from '../shared/errors.js';
-import { branchFor, jobIdProblem, processTag } from '../shared/ids.js';
+import { branchFor, jobIdProblem, processTag, subtaskBaseRef } from '../shared/ids.js';
 import { isLocalRepo } from '../shared/repo-location.js';
 import type { CleanupInput, PrepareWorkspaceInput, RuntimeSpec, Workspace } from '../shared/schemas.js';
 import type { ActivityContext } from './deps.js';
@@ -111,6 +111,7 @@ async function heldCommit(deps: ActivityContext, mirror: string, sha: string, ca
 async function cleanupWorkspace(deps: ActivityContext, input: CleanupInput): Promise<void> {
   checkWorktreePath(deps, input.jobId, input.worktree);
   await withHeartbeat(() => removeJob(deps, input.jobId, input.worktree));
+  await dropSubtaskBase(deps, input.jobId, input.repo);
   deps.jobLog(input.jobId)({ source: 'drover', text: 'worktree removed' });
 }
 
@@ -146,6 +147,16 @@ interface Made {
 async function undoPrepare(deps: ActivityContext, made: Made): Promise<void> {
   if (made.worktree) await removeJob(deps, made.jobId, made.worktree);
   else if (made.runtime.kind === 'docker') await requireDocker(deps).release(made.jobId);
+}
+
+/**
+ * The base its subtasks started from, when merging their commits did not delete it (none had one, or the job
+ * was cancelled meanwhile). Update-ref writes it loose, so a job that never split costs no git process.
+ */
+async function dropSubtaskBase(deps: ActivityContext, jobId: string, repo: string): Promise<void> {
+  const mirror = deps.paths.mirror(repo);
+  if (!existsSync(join(mirror, subtaskBaseRef(jobId)))) return;
+  await deps.git.deleteRef(mirror, subtaskBaseRef(jobId), jobCall(jobId)).catch(() => undefined);
 }
 
 /** Stops the job's processes and container, and removes its worktree, git directory and run files. */

@@ -11,6 +11,9 @@ export function jobIdProblem(id: string): string | undefined {
 
 export const branchFor = (jobId: string): string => `${BRANCH_PREFIX}${jobId}`;
 
+/** Where a job's subtasks' base lives in the worker's mirror: outside the refs a fetch prunes, never pushed. */
+export const subtaskBaseRef = (jobId: string): string => `refs/drover/subtask-base/${jobId}`;
+
 /** Each worker has a private task queue for the activities that touch its worktrees. */
 export const hostQueueFor = (taskQueue: string, workerId: string): string => `${taskQueue}@${workerId}`;
 

@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WORKFLOW_TYPE } from '../../src/client.js';
+import { dataPaths } from '../../src/config/paths.js';
+import { subtaskBaseRef } from '../../src/shared/ids.js';
 import { JobInput } from '../../src/shared/schemas.js';
 import { agentScript, drover, git, isAlive, makeRepo, serverAndWorker, tempDir, waitFor } from '../support/harness.js';
 
@@ -48,6 +50,8 @@ if grep -q HANG "$DROVER_PROMPT_FILE"; then
   echo $$ > "$MARKS/$job.agent.pid"
   wait
 fi
+# A change first, so the children's base is a new commit the mirror keeps under a ref.
+echo started > parent.txt
 printf '[{"title": "one", "prompt": "HANG 1"}, {"title": "two", "prompt": "HANG 2"}]' > "$DROVER_SUBTASKS_FILE"`;
 
 /** Two children write the same file differently; the parent resolves the conflict it is told about. */
@@ -222,8 +226,9 @@ describe('subtasks', () => {
 
   it('cancelling the parent cancels both children and ends their agents', async () => {
     const marks = tempDir('drover-hang-');
+    const repo = makeRepo();
     const { jobId } = await ctx.env.client.submit({
-      repo: makeRepo(),
+      repo,
       prompt: 'Delegate and wait',
       agent: { kind: 'command', argv: ['bash', agentScript(HANGING_AGENT)], env: { MARKS: marks } },
       timeouts: { heartbeat: '5s' },
@@ -237,6 +242,9 @@ describe('subtasks', () => {
     assert.match(running.stdout, /phase\s+running_subtasks/);
     assert.match(running.stdout, new RegExp(`subtasks\\n  ${jobId}\\.s1  running_agent  drover/${jobId}\\.s1  one`));
 
+    const baseRef = join(dataPaths(ctx.env.config.dataDir).mirror(repo), subtaskBaseRef(jobId));
+    assert.ok(existsSync(baseRef), `the children's base is in the mirror: ${baseRef}`);
+
     const r = await drover(ctx.env.config, ['cancel', jobId]);
     assert.equal(r.code, 0, r.stderr);
     await waitFor('every child process to die', () => pids.every((p) => !isAlive(p)) || undefined, 10_000);
@@ -249,5 +257,7 @@ describe('subtasks', () => {
       });
       assert.equal(child.execution, 'CANCELLED', id);
     }
+    // The children's base goes with the parent's cleanup, though no child's commit was merged.
+    await waitFor('the subtasks base ref to go', () => !existsSync(baseRef) || undefined);
   });
 });
